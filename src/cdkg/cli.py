@@ -1,0 +1,221 @@
+"""The ``cdkg`` command line: one sub-command per job, each a :class:`Command` in :data:`COMMANDS`.
+
+Results go to stdout, diagnostics to stderr. Exit codes are in :data:`EPILOG`.
+To add a sub-command (e.g. ``serve``), write a :class:`Command` in the module that owns the job and
+add it to :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdkg import __version__
+from cdkg.errors import BadParameter, CdkgError
+from cdkg.graph import data_files, load_dataset, load_graph
+from cdkg.queries import CannedQuery, Registry
+from cdkg.resources import kg_dir
+from cdkg.results import FORMATS, write_result
+from cdkg.validate import load_checks, load_shapes, validate
+
+EPILOG = """exit codes:
+  0  success (validate: the data conforms)
+  1  validate: the data does not conform
+  2  bad usage, an unknown query or parameter, or a file that cannot be loaded
+     (the message names the file and line)
+"""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A sub-command: its help line, how it adds its arguments, and what it runs."""
+
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        metavar="FILE",
+        type=Path,
+        nargs="+",
+        help="use these RDF files instead of the shipped data/ (the ontology is still loaded)",
+    )
+    parser.add_argument(
+        "--ontology",
+        metavar="DIR",
+        type=Path,
+        help="read the ontology from DIR/*.ttl instead of the shipped ontology/",
+    )
+
+
+def _source_files(args: argparse.Namespace) -> list[Path]:
+    ontology_dir: Path = args.ontology or kg_dir("ontology")
+    data: list[Path] = args.data or data_files()
+    return sorted(ontology_dir.glob("*.ttl")) + list(data)
+
+
+# -- validate -------------------------------------------------------------------------------------
+
+
+def _configure_validate(parser: argparse.ArgumentParser) -> None:
+    _add_source_arguments(parser)
+    parser.add_argument(
+        "--shapes",
+        metavar="DIR",
+        type=Path,
+        help="read shapes from DIR/*.ttl and checks from DIR/checks/*-violation.rq",
+    )
+    parser.add_argument(
+        "--reason",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also check OWL 2 RL consistency with owlrl (default: on)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    files = _source_files(args)
+    graph = load_graph(files)
+    shapes_dir: Path | None = args.shapes
+    report = validate(
+        graph,
+        load_shapes(shapes_dir),
+        checks=load_checks(shapes_dir / "checks" if shapes_dir else None),
+        reason=args.reason,
+    )
+    if args.format == "json":
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(report.text(), end="")
+    print(
+        f"cdkg: validated {len(files)} file(s), {len(graph)} triples: "
+        f"{'conforms' if report.conforms else 'does not conform'}",
+        file=sys.stderr,
+    )
+    return 0 if report.conforms else 1
+
+
+VALIDATE = Command(
+    "validate", "check the data against shapes, checks and OWL", _configure_validate, _run_validate
+)
+
+
+# -- query ----------------------------------------------------------------------------------------
+
+
+def _configure_query(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("query", metavar="NAME|FILE.rq", help="a canned query name or a .rq file")
+    parser.add_argument(
+        "--param",
+        "-p",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="bind a declared parameter (repeatable)",
+    )
+    parser.add_argument("--format", "-f", choices=FORMATS, default="table")
+    _add_source_arguments(parser)
+
+
+def _find_query(ref: str) -> CannedQuery:
+    if ref.endswith(".rq") or Path(ref).is_file():
+        return CannedQuery.from_file(ref)
+    return Registry.load(kg_dir("queries")).get(ref)
+
+
+def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BadParameter(f"--param {pair!r} is not KEY=VALUE")
+        params[key] = value
+    return params
+
+
+def _run_query(args: argparse.Namespace) -> int:
+    query = _find_query(args.query)
+    text = query.bind(_parse_params(args.param))
+    dataset = load_dataset(files=_source_files(args))
+    result = dataset.query(text)
+    write_result(result, args.format, sys.stdout, dataset.namespace_manager)
+    return 0
+
+
+QUERY = Command("query", "run a canned query or a .rq file", _configure_query, _run_query)
+
+
+# -- queries --------------------------------------------------------------------------------------
+
+
+def _run_queries(args: argparse.Namespace) -> int:
+    registry = Registry.load(kg_dir("queries"))
+    width = max((len(q.name) for q in registry), default=0)
+    for q in registry:
+        params = f"  [{', '.join(f'{p.name}: {p.describe_type()}' for p in q.params)}]"
+        print(f"{q.name.ljust(width)}  {q.title}{params if q.params else ''}")
+    if not len(registry):
+        print(f"cdkg: no canned queries in {kg_dir('queries')}", file=sys.stderr)
+    return 0
+
+
+QUERIES = Command("queries", "list the canned queries", lambda parser: None, _run_queries)
+
+
+# -- main -----------------------------------------------------------------------------------------
+
+COMMANDS: tuple[Command, ...] = (VALIDATE, QUERY, QUERIES)
+
+
+def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cdkg",
+        description="The City Diplomacy Knowledge Graph: validate and query it.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"cdkg {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in commands:
+        child = sub.add_parser(
+            command.name,
+            help=command.help,
+            description=command.help,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.configure(child)
+        child.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, usage errors: keep argparse's code
+        return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        code: int = args.run(args)
+    except CdkgError as err:
+        print(f"cdkg: error: {err.message}", file=sys.stderr)
+        if err.hint:
+            print(f"hint: {err.hint}", file=sys.stderr)
+        return err.exit_code
+    except BrokenPipeError:  # e.g. `cdkg query ... | head`
+        return 0
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The one loader: ontology + data files into an rdflib store.
+
+``load_graph`` gives one merged graph (for validation and the CLI); ``load_dataset`` gives the
+dataset the endpoint serves: the cdkg triples in the named graph :data:`CDKG_GRAPH`, each extra file
+in a named graph of its own, and the default graph as the union of all of them. Every file is parsed
+once; a syntax error becomes a :class:`~cdkg.errors.LoadError` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import xml.sax
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from rdflib import Dataset, Graph, Namespace, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.plugins.parsers.notation3 import BadSyntax
+
+from cdkg.errors import LoadError
+from cdkg.resources import kg_dir
+
+CDKG = Namespace("https://w3id.org/cdkg/ontology#")
+ID = "https://w3id.org/cdkg/id/"
+CDKG_GRAPH = URIRef("https://w3id.org/cdkg/graph/cdkg")
+
+#: rdflib parser name for each file suffix we read.
+FORMATS = {
+    ".ttl": "turtle",
+    ".nt": "nt",
+    ".nq": "nquads",
+    ".trig": "trig",
+    ".rdf": "xml",
+    ".xml": "xml",
+    ".owl": "xml",
+    ".jsonld": "json-ld",
+}
+QUAD_FORMATS = frozenset({"nquads", "trig"})
+
+
+def ontology_files() -> list[Path]:
+    """``ontology/*.ttl``, sorted."""
+    return sorted(kg_dir("ontology").glob("*.ttl"))
+
+
+def data_files() -> list[Path]:
+    """``data/*.ttl``, sorted."""
+    return sorted(kg_dir("data").glob("*.ttl"))
+
+
+def kg_files() -> list[Path]:
+    """The knowledge graph's files: ``ontology/*.ttl`` then ``data/*.ttl``, each sorted."""
+    return ontology_files() + data_files()
+
+
+def rdf_format(path: Path) -> str:
+    """The rdflib format for ``path``, guessed from its suffix."""
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        known = ", ".join(sorted(FORMATS))
+        raise LoadError(path, f"unknown RDF file type {path.suffix!r}; known: {known}") from None
+
+
+def parse_into(graph: Graph, path: Path) -> None:
+    """Parse the file ``path`` into ``graph``, turning any parse failure into a LoadError."""
+    fmt = rdf_format(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise LoadError(path, f"cannot read: {err.strerror or err}") from None
+    try:
+        graph.parse(data=data, format=fmt)
+    except BadSyntax as err:
+        raise LoadError(path, _bad_syntax_reason(err), line=err.lines + 1) from None
+    except xml.sax.SAXParseException as err:
+        raise LoadError(path, str(err.getMessage()), line=err.getLineNumber()) from None
+    except json.JSONDecodeError as err:
+        raise LoadError(path, err.msg, line=err.lineno) from None
+    except Exception as err:  # any other parser failure is still this file's fault
+        raise LoadError(path, str(err), line=_guess_line(data, str(err))) from None
+
+
+def load_graph(files: Iterable[Path] | None = None) -> Graph:
+    """One graph holding ``files`` (default: :func:`kg_files`, the ontology and the data)."""
+    graph = Graph()
+    for path in kg_files() if files is None else files:
+        parse_into(graph, Path(path))
+    return graph
+
+
+def load_dataset(
+    extra_graphs: Sequence[tuple[str, Path]] = (), files: Iterable[Path] | None = None
+) -> Dataset:
+    """The dataset to serve: ``files`` (default :func:`kg_files`) in the named graph
+    :data:`CDKG_GRAPH`, each ``(iri, path)`` of ``extra_graphs`` in the named graph ``iri``, and
+    the default graph the union of all named graphs.
+
+    A quad file (``.nq``, ``.trig``) given as an extra graph keeps its own named graphs; its
+    default-graph triples go to ``iri``.
+    """
+    dataset = Dataset(default_union=True)
+    kg = dataset.graph(CDKG_GRAPH)
+    for path in kg_files() if files is None else files:
+        parse_into(kg, Path(path))
+    for iri, path in extra_graphs:
+        target = dataset.graph(URIRef(iri))
+        if rdf_format(Path(path)) in QUAD_FORMATS:
+            staging = Dataset()
+            parse_into(staging, Path(path))
+            for s, p, o, g in staging.quads((None, None, None, None)):
+                named = g is not None and g != DATASET_DEFAULT_GRAPH_ID
+                graph = dataset.graph(g) if named else target
+                graph.add((s, p, o))
+        else:
+            parse_into(target, Path(path))
+    return dataset
+
+
+def dataset_version(files: Iterable[Path] | None = None) -> str:
+    """A short, stable id of the data: SHA-256 over each file's name and bytes, in order."""
+    digest = hashlib.sha256()
+    for name in kg_files() if files is None else files:
+        path = Path(name)
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _bad_syntax_reason(err: BadSyntax) -> str:
+    reason = getattr(err, "_why", None) or str(err)
+    return f"Turtle syntax error: {reason}"
+
+
+def _guess_line(data: bytes, message: str) -> int | None:
+    """Best effort for parsers that give no line: ``line N`` in the message, or the line holding
+    the text the message quotes (N-Triples says ``Invalid line: <rest of the line>``)."""
+    found = re.search(r"\bline[: ]+(\d+)", message)
+    if found:
+        return int(found.group(1))
+    quoted = message.split(":", 1)[1].strip() if ":" in message else ""
+    if quoted:
+        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+            if quoted in line:
+                return number
+    return None

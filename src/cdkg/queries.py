@@ -1,0 +1,247 @@
+"""The canned-query registry: ``queries/*.rq``, each describing itself in ``#+`` header lines.
+
+A canned query is a plain SPARQL file (the file stem is its name and URL slug) whose leading
+comment lines carry its description, grlc style::
+
+    #+ title: Table 1 — bilateral ties
+    #+ description: One row per tie between an Iranian city and a foreign city,
+    #+   as Table 1 of the paper prints it.
+    #+ rq: RQ2
+    #+ source: Table 1, lines 797-1140
+    #+ tags: [table1, ties]
+    #+ param: city | iri | - | An Iranian city, e.g. tehran or https://w3id.org/cdkg/id/tehran
+    #+ param: kind | enum(sister, mou) | sister | Sister-city tie or memorandum of understanding
+
+    SELECT ... WHERE { ... }
+
+Each ``#+ key: value`` line sets one key; a ``#+`` line indented by two or more spaces continues the
+previous value. ``param`` may repeat; its fields are ``name | type | default | description``, with
+type one of ``iri``, ``string``, ``integer``, ``year``, ``enum(v1, v2, ...)`` and default ``-`` for
+none (the variable is then left unbound: the query returns all values). Headers are parsed and
+checked once, at load time; unknown keys, bad params and SPARQL syntax errors are load errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyparsing import ParseException
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.sparql import Query
+
+from cdkg.errors import BadParameter, BadQuery, LoadError, QueryNotFound
+from cdkg.params import Param, inline_values, parse_param, where_offset
+
+HEADER_KEYS = ("title", "description", "rq", "source", "tags", "param")
+_HEADER_LINE = re.compile(r"#\+ ?(?P<key>[A-Za-z_-]+):\s*(?P<value>.*)")
+_CONTINUATION = re.compile(r"#\+\s{2,}(?P<value>\S.*)")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+def parse_sparql(text: str, path: Path | str) -> Query:
+    """Parse ``text`` as a SPARQL query; a LoadError names ``path`` and the line otherwise."""
+    try:
+        return prepareQuery(text)
+    except ParseException as err:
+        raise LoadError(path, f"SPARQL syntax error: {err.msg}", line=err.lineno) from None
+    except Exception as err:  # rdflib raises bare Exceptions, e.g. for an unknown prefix
+        raise LoadError(path, f"SPARQL error: {err}") from None
+
+
+def parse_header(text: str, path: Path | str) -> dict[str, list[str]]:
+    """The ``#+`` header of a query file: each key with its values, in order."""
+    header: dict[str, list[str]] = {}
+    last: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            break  # the header ends where the query starts
+        if continued := _CONTINUATION.fullmatch(stripped):
+            if last is None:
+                raise LoadError(path, "continuation line before any #+ key", line=number)
+            header[last][-1] += " " + continued.group("value").strip()
+        elif entry := _HEADER_LINE.fullmatch(stripped):
+            key = entry.group("key").lower()
+            if key not in HEADER_KEYS:
+                known = ", ".join(HEADER_KEYS)
+                raise LoadError(path, f"unknown header key {key!r}; known: {known}", line=number)
+            if key in header and key != "param":
+                raise LoadError(path, f"header key {key!r} given twice", line=number)
+            header.setdefault(key, []).append(entry.group("value").strip())
+            last = key
+        elif stripped.startswith("#+"):
+            raise LoadError(path, f"cannot read header line {stripped!r}", line=number)
+    return header
+
+
+def _tags(value: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in value.strip().strip("[]").split(",") if t.strip())
+
+
+@dataclass(frozen=True, eq=False)
+class CannedQuery:
+    """A parsed, checked query file. ``text`` is the file as written; ``prepared`` its parse."""
+
+    name: str
+    title: str
+    description: str
+    params: tuple[Param, ...]
+    tags: tuple[str, ...]
+    source: str | None
+    rq: str | None
+    text: str
+    prepared: Query
+    path: Path | None = None
+
+    @property
+    def form(self) -> str:
+        """The query form: ``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``."""
+        return str(self.prepared.algebra.name).removesuffix("Query").upper()
+
+    @classmethod
+    def parse(cls, name: str, text: str, path: Path | str | None = None) -> CannedQuery:
+        """Parse and check a query's header and body. Raises LoadError naming ``path``."""
+        where = path if path is not None else f"<query {name}>"
+        header = parse_header(text, where)
+        try:
+            params = tuple(parse_param(spec) for spec in header.get("param", []))
+        except ValueError as err:
+            raise LoadError(where, f"bad header: {err}") from None
+        names = [p.name for p in params]
+        if len(set(names)) != len(names):
+            raise LoadError(where, f"a param is declared twice: {', '.join(names)}")
+        prepared = parse_sparql(text, where)
+        if params:
+            _check_bindable(text, params, where)
+
+        def one(key: str) -> str | None:
+            return header[key][0] if key in header else None
+
+        return cls(
+            name=name,
+            title=one("title") or name,
+            description=one("description") or "",
+            params=params,
+            tags=_tags(one("tags") or ""),
+            source=one("source"),
+            rq=one("rq"),
+            text=text,
+            prepared=prepared,
+            path=Path(path) if path is not None else None,
+        )
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> CannedQuery:
+        """Read and parse an ``.rq`` file; its name is the file stem."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise LoadError(path, f"cannot read: {err}") from None
+        return cls.parse(path.stem, text, path)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def bind(self, raw_params: Mapping[str, str]) -> str:
+        """The query text with each parameter bound as an RDF term in a VALUES block.
+
+        A parameter not given takes its default; without a default it stays unbound. Raises
+        BadParameter for an unknown name or an invalid value.
+        """
+        known = {p.name for p in self.params}
+        unknown = sorted(set(raw_params) - known)
+        if unknown:
+            hint = (
+                f"known parameters: {', '.join(sorted(known))}"
+                if known
+                else "this query takes no parameters"
+            )
+            raise BadParameter(f"unknown parameter {unknown[0]!r} for query {self.name}", hint=hint)
+        bindings = {}
+        for p in self.params:
+            raw = raw_params.get(p.name, p.default)
+            if raw is None:
+                continue
+            try:
+                bindings[p.name] = p.term(raw)
+            except ValueError as err:
+                raise BadParameter(
+                    f"parameter {p.name!r} of query {self.name}: {err}",
+                    hint=f"{p.name} is {p.describe_type()}: {p.description}".rstrip(": "),
+                ) from None
+        if not bindings:
+            return self.text
+        offset = where_offset(self.text)
+        if offset is None:  # excluded at load time by _check_bindable
+            raise BadQuery(f"query {self.name} has no WHERE group to bind parameters in")
+        return inline_values(self.text, offset, bindings)
+
+
+def _check_bindable(text: str, params: tuple[Param, ...], where: Path | str) -> None:
+    """Fail at load time, not per request, if the parameters cannot be bound into this query."""
+    for p in params:
+        if not re.search(rf"[?$]{p.name}\b", text):
+            raise LoadError(where, f"param {p.name!r} is not a variable of the query (?{p.name})")
+    offset = where_offset(text)
+    if offset is None:
+        raise LoadError(where, "the query declares params but has no WHERE group to bind them in")
+    sample = {p.name: p.term(_sample(p)) for p in params}
+    try:
+        prepareQuery(inline_values(text, offset, sample))
+    except Exception as err:
+        raise LoadError(where, f"cannot bind params at the top of the WHERE group: {err}") from None
+
+
+def _sample(p: Param) -> str:
+    """A valid value of ``p``, to try binding at load time."""
+    if p.default is not None:
+        return p.default
+    if p.allowed:
+        return p.allowed[0]
+    return _SAMPLE[p.type]
+
+
+_SAMPLE = {"iri": "https://example.org/x", "string": "x", "integer": "1", "year": "2000"}
+
+
+@dataclass(frozen=True)
+class Registry:
+    """All canned queries, by name."""
+
+    queries: Mapping[str, CannedQuery]
+
+    @classmethod
+    def load(cls, directory: Path | str) -> Registry:
+        """Load every ``*.rq`` in ``directory`` (none if it does not exist)."""
+        found: dict[str, CannedQuery] = {}
+        for path in sorted(Path(directory).glob("*.rq")):
+            if not _NAME.fullmatch(path.stem):
+                raise LoadError(path, "a query's file name must be letters, digits, - and _")
+            found[path.stem] = CannedQuery.from_file(path)
+        return cls(found)
+
+    def names(self) -> list[str]:
+        return sorted(self.queries)
+
+    def get(self, name: str) -> CannedQuery:
+        try:
+            return self.queries[name]
+        except KeyError:
+            raise QueryNotFound(name, self.queries) from None
+
+    def bind(self, name: str, raw_params: Mapping[str, str]) -> str:
+        """The query ``name`` with ``raw_params`` bound; see :meth:`CannedQuery.bind`."""
+        return self.get(name).bind(raw_params)
+
+    def __iter__(self) -> Iterator[CannedQuery]:
+        return iter(self.queries[name] for name in self.names())
+
+    def __len__(self) -> int:
+        return len(self.queries)

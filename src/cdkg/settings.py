@@ -1,0 +1,257 @@
+"""The one declared table of settings.
+
+Each field of :class:`Settings` is declared once, with its default, its ``CDKG_*`` environment
+variable, its CLI flag and its help. Everything else is derived from that declaration: the argparse
+options (:func:`add_arguments`), the precedence defaults < environment < CLI
+(:func:`from_sources`), and the Markdown table in the README (:func:`render_markdown`, checked by a
+test so the docs cannot drift).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cdkg.errors import BadParameter
+
+T = TypeVar("T")
+GraphSpec = tuple[str, Path]
+
+_LIST_SEPARATOR = re.compile(r"[,\s]+")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one setting is read and documented."""
+
+    env: str
+    flag: str
+    help: str
+    kind: str  # the type as the docs name it
+    parse: Callable[[str], Any]  # one CLI value or one list item -> value; raises ValueError
+    repeatable: bool = False  # a list: the flag may repeat, the variable is comma/space separated
+    metavar: str | None = None
+
+
+def _setting(default: T, spec: Spec) -> T:
+    return field(default=default, metadata={"spec": spec})
+
+
+def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not an integer") from None
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise ValueError(f"{value} is out of range: must be {bound}")
+        return value
+
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise ValueError(f"{value} must be greater than 0")
+    return value
+
+
+def _non_empty(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text.strip()
+
+
+def _graph(text: str) -> GraphSpec:
+    """``IRI=PATH``: the file PATH is loaded as the named graph IRI."""
+    iri, sep, path = text.rpartition("=")
+    if not sep or not iri or not path:
+        raise ValueError(f"{text!r} is not IRI=PATH")
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$", iri):
+        raise ValueError(f"{iri!r} is not an absolute IRI")
+    return (iri, Path(path))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings of a cdkg process, immutable once built."""
+
+    host: str = _setting(
+        "127.0.0.1",
+        Spec("CDKG_HOST", "--host", "Address the endpoint listens on.", "string", _non_empty),
+    )
+    port: int = _setting(
+        8000, Spec("CDKG_PORT", "--port", "TCP port of the endpoint.", "integer", _int_in(0, 65535))
+    )
+    timeout: float = _setting(
+        10.0,
+        Spec(
+            "CDKG_TIMEOUT",
+            "--timeout",
+            "Time limit of one query, in seconds.",
+            "float (seconds)",
+            _positive_float,
+        ),
+    )
+    max_rows: int = _setting(
+        10_000,
+        Spec(
+            "CDKG_MAX_ROWS",
+            "--max-rows",
+            "Most result rows one query returns.",
+            "integer",
+            _int_in(1),
+        ),
+    )
+    max_body: int = _setting(
+        1_000_000,
+        Spec(
+            "CDKG_MAX_BODY",
+            "--max-body",
+            "Largest request body accepted.",
+            "integer (bytes)",
+            _int_in(1),
+        ),
+    )
+    cors_origins: tuple[str, ...] = _setting(
+        ("*",),
+        Spec(
+            "CDKG_CORS_ORIGINS",
+            "--cors-origin",
+            "Origins allowed to read responses (CORS); `*` allows any.",
+            "list of origins",
+            _non_empty,
+            repeatable=True,
+            metavar="ORIGIN",
+        ),
+    )
+    allow_service: tuple[str, ...] = _setting(
+        (),
+        Spec(
+            "CDKG_ALLOW_SERVICE",
+            "--allow-service",
+            "Remote SPARQL endpoints a query may call with SERVICE; none by default.",
+            "list of URLs",
+            _non_empty,
+            repeatable=True,
+            metavar="URL",
+        ),
+    )
+    graphs: tuple[GraphSpec, ...] = _setting(
+        (),
+        Spec(
+            "CDKG_GRAPHS",
+            "--graph",
+            "Extra RDF file loaded as its own named graph, as IRI=PATH.",
+            "list of IRI=PATH",
+            _graph,
+            repeatable=True,
+            metavar="IRI=PATH",
+        ),
+    )
+    workers: int = _setting(
+        2,
+        Spec(
+            "CDKG_WORKERS",
+            "--workers",
+            "Worker processes or threads serving requests.",
+            "integer",
+            _int_in(1),
+        ),
+    )
+
+
+def specs() -> list[tuple[dataclasses.Field[Any], Spec]]:
+    """The declared table: each field of :class:`Settings` with its :class:`Spec`, in order."""
+    return [(f, f.metadata["spec"]) for f in dataclasses.fields(Settings)]
+
+
+def _argparse_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    convert.__name__ = parse.__name__.strip("_")
+    return convert
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one option per setting. Unset options stay ``None``, so the environment can apply."""
+    group = parser.add_argument_group("settings (flag > CDKG_* variable > default)")
+    for f, spec in specs():
+        group.add_argument(
+            spec.flag,
+            dest=f.name,
+            type=_argparse_type(spec.parse),
+            action="append" if spec.repeatable else "store",
+            default=None,
+            metavar=spec.metavar,
+            help=f"{spec.help} [{spec.env}; default: {_show_default(f.default)}]"
+            + (" (repeatable)" if spec.repeatable else ""),
+        )
+
+
+def from_sources(args: argparse.Namespace | None, environ: Mapping[str, str]) -> Settings:
+    """Build :class:`Settings` from defaults, then ``environ`` (``CDKG_*``), then ``args``.
+
+    ``args`` is a namespace from a parser set up by :func:`add_arguments` (or ``None``); a list
+    given on the command line replaces the environment's list rather than extending it.
+    Raises :class:`BadParameter` naming the variable when an environment value is invalid.
+    """
+    values: dict[str, Any] = {}
+    for f, spec in specs():
+        cli = getattr(args, f.name, None) if args is not None else None
+        if cli is not None:
+            values[f.name] = tuple(cli) if spec.repeatable else cli
+        elif spec.env in environ:
+            values[f.name] = _parse_env(spec, environ[spec.env])
+    return Settings(**values)
+
+
+def _parse_env(spec: Spec, text: str) -> Any:
+    try:
+        if spec.repeatable:
+            return tuple(spec.parse(item) for item in _LIST_SEPARATOR.split(text) if item)
+        return spec.parse(text)
+    except ValueError as err:
+        raise BadParameter(
+            f"{spec.env}={text!r}: {err}", hint=f"{spec.env} takes a {spec.kind}: {spec.help}"
+        ) from None
+
+
+def _show_default(value: Any) -> str:
+    if isinstance(value, tuple):
+        items = [
+            "=".join(map(str, item)) if isinstance(item, tuple) else str(item) for item in value
+        ]
+        return ", ".join(items) if items else "(none)"
+    return str(value)
+
+
+def render_markdown() -> str:
+    """The settings table as Markdown, as it stands in the README."""
+    lines = [
+        "| Setting | Environment variable | CLI flag | Type | Default | Description |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f, spec in specs():
+        flag = f"`{spec.flag} {spec.metavar or f.name.upper()}`"
+        if spec.repeatable:
+            flag += " (repeatable)"
+        lines.append(
+            f"| `{f.name}` | `{spec.env}` | {flag} | {spec.kind} "
+            f"| `{_show_default(f.default)}` | {spec.help} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,158 @@
+"""The one validator: SHACL shapes, ``*-violation.rq`` checks, and optionally OWL 2 RL consistency.
+
+- SHACL (https://www.w3.org/TR/shacl/) runs with pyshacl over the data graph, with inference
+  ``none``. ``sh:targetClass`` already follows ``rdfs:subClassOf`` in the data graph (SHACL
+  §2.1.3.3, https://www.w3.org/TR/shacl/#targetClass), so the ontology only needs to be in that
+  graph; ``rdfs`` inference would also type nodes from ``rdfs:domain``/``rdfs:range``, which hides
+  a missing ``rdf:type`` and invents targets, and it is several times slower.
+- Each ``checks/*-violation.rq`` is a SPARQL SELECT that must return no rows; every row it returns
+  is a finding. The file's first ``#`` comment line is the finding's message; the projected
+  variables ``?focus``, ``?path``, ``?value`` (and optionally ``?severity``, ``?message``) fill
+  it in.
+- With ``reason=True``, :mod:`cdkg.consistency` adds OWL 2 RL inconsistencies.
+
+Warnings and infos are reported but do not fail validation (pyshacl's ``allow_warnings``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import pyshacl
+from rdflib import RDF, SH, Graph
+from rdflib.plugins.sparql.sparql import Query
+from rdflib.query import ResultRow
+from rdflib.term import Node, URIRef
+
+from cdkg import consistency
+from cdkg.errors import LoadError
+from cdkg.graph import load_graph
+from cdkg.queries import parse_sparql
+from cdkg.report import SEVERITIES, Finding, ValidationReport, show
+from cdkg.resources import kg_dir
+
+__all__ = ["Check", "Finding", "ValidationReport", "load_checks", "load_shapes", "validate"]
+
+
+@dataclass(frozen=True, eq=False)
+class Check:
+    """One ``*-violation.rq`` file, parsed."""
+
+    name: str
+    message: str
+    query: Query
+
+    @classmethod
+    def from_file(cls, path: Path) -> Check:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise LoadError(path, f"cannot read: {err}") from None
+        query = parse_sparql(text, path)
+        if query.algebra.name != "SelectQuery":
+            raise LoadError(path, "a violation check must be a SELECT query")
+        comments = (line.strip() for line in text.splitlines() if line.strip().startswith("#"))
+        message = next((c.lstrip("#+ ").strip() for c in comments), "") or path.stem
+        return cls(path.name, message, query)
+
+
+def load_shapes(directory: Path | None = None) -> Graph:
+    """All ``*.ttl`` in ``directory`` (default: the packaged ``shapes/``), as one graph."""
+    directory = kg_dir("shapes") if directory is None else directory
+    return load_graph(sorted(directory.glob("*.ttl")))
+
+
+def load_checks(directory: Path | None = None) -> list[Check]:
+    """Every ``*-violation.rq`` in ``directory`` (default: the packaged ``shapes/checks/``)."""
+    directory = kg_dir("shapes") / "checks" if directory is None else directory
+    return [Check.from_file(path) for path in sorted(directory.glob("*-violation.rq"))]
+
+
+def validate(
+    data_graph: Graph,
+    shapes_graph: Graph | None = None,
+    ont_graph: Graph | None = None,
+    *,
+    checks: Sequence[Check] | None = None,
+    reason: bool = False,
+) -> ValidationReport:
+    """Validate ``data_graph`` and return a typed report.
+
+    ``data_graph`` should hold the ontology too (as :func:`cdkg.graph.load_graph` gives it); if it
+    does not, pass the ontology as ``ont_graph``. ``shapes_graph`` and ``checks`` default to the
+    packaged ``shapes/*.ttl`` and ``shapes/checks/*-violation.rq``. ``reason`` adds the OWL 2 RL
+    consistency check, which is slower.
+    """
+    shapes = load_shapes() if shapes_graph is None else shapes_graph
+    checks = load_checks() if checks is None else checks
+    graph = data_graph
+    if ont_graph is not None:
+        graph = Graph()
+        graph.namespace_manager = data_graph.namespace_manager
+        for triple in data_graph:
+            graph.add(triple)
+        for triple in ont_graph:
+            graph.add(triple)
+    findings = _shacl(graph, shapes)
+    for check in checks:
+        findings.extend(_check_findings(graph, check))
+    if reason:
+        findings.extend(consistency.check(graph))
+    return ValidationReport(sorted(findings, key=_order))
+
+
+def _order(finding: Finding) -> tuple[int, Finding]:
+    return (SEVERITIES.index(finding.severity), finding)
+
+
+def _shacl(graph: Graph, shapes: Graph) -> list[Finding]:
+    if len(shapes) == 0:
+        return []
+    _, results, _ = pyshacl.validate(
+        graph, shacl_graph=shapes, inference="none", allow_warnings=True, abort_on_first=False
+    )
+    findings = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        message = results.value(result, SH.resultMessage) or _local(
+            results.value(result, SH.sourceConstraintComponent)
+        )
+        findings.append(
+            Finding(
+                source="shacl",
+                focus=show(results.value(result, SH.focusNode), graph),
+                path=show(results.value(result, SH.resultPath), graph),
+                value=show(results.value(result, SH.value), graph),
+                severity=_local(results.value(result, SH.resultSeverity)) or "Violation",
+                message=str(message),
+            )
+        )
+    return findings
+
+
+def _check_findings(graph: Graph, check: Check) -> list[Finding]:
+    findings = []
+    for row in graph.query(check.query):
+        bound = cast(ResultRow, row).asdict()
+        severity = _local(bound.get("severity")) or "Violation"
+        findings.append(
+            Finding(
+                source=check.name,
+                focus=show(bound.get("focus"), graph),
+                path=show(bound.get("path"), graph),
+                value=show(bound.get("value"), graph),
+                severity=severity if severity in SEVERITIES else "Violation",
+                message=str(bound.get("message") or check.message),
+            )
+        )
+    return findings
+
+
+def _local(term: Node | None) -> str | None:
+    """The local name of an IRI such as ``sh:Violation``; a literal's text as it is."""
+    if term is None:
+        return None
+    text = str(term)
+    return text.rsplit("#", 1)[-1] if isinstance(term, URIRef) else text
