@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdkg import __version__
+from cdkg import __version__, settings
 from cdkg.errors import BadParameter, CdkgError
 from cdkg.graph import data_files, load_dataset, load_graph
 from cdkg.queries import CannedQuery, Registry
 from cdkg.resources import kg_dir
 from cdkg.results import FORMATS, write_result
 from cdkg.validate import load_checks, load_shapes, validate
+from cdkg.web.server import serve
 
 EPILOG = """exit codes:
   0  success (validate: the data conforms)
@@ -171,9 +173,30 @@ def _run_queries(args: argparse.Namespace) -> int:
 QUERIES = Command("queries", "list the canned queries", lambda parser: None, _run_queries)
 
 
+# -- serve ----------------------------------------------------------------------------------------
+
+
+def _configure_serve(parser: argparse.ArgumentParser) -> None:
+    settings.add_arguments(parser)
+    _add_source_arguments(parser)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    files = _source_files(args) if args.data or args.ontology else None
+    return serve(settings.from_sources(args, os.environ), files)
+
+
+SERVE = Command(
+    "serve",
+    "serve the SPARQL endpoint (/sparql), the query page (/) and downloads; validates first",
+    _configure_serve,
+    _run_serve,
+)
+
+
 # -- main -----------------------------------------------------------------------------------------
 
-COMMANDS: tuple[Command, ...] = (VALIDATE, QUERY, QUERIES)
+COMMANDS: tuple[Command, ...] = (VALIDATE, QUERY, QUERIES, SERVE)
 
 
 def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentParser:

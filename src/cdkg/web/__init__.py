@@ -1,0 +1,68 @@
+"""The web face of cdkg: :func:`create_app` and one blueprint per face.
+
+The routing table, all of it:
+
+=====================  ==============  ============================================================
+path                   methods         handler
+=====================  ==============  ============================================================
+``/``                  GET             :mod:`.yasgui`: the YASGUI page, canned queries as tabs
+``/sparql``            GET POST        :mod:`.sparql`: the SPARQL 1.1 Protocol (``/sparql/`` too);
+                                       GET without a query: the service description
+``/void``              GET             :mod:`.service`: the VoID description (also
+                                       ``/.well-known/void``)
+``/download/<file>``   GET             :mod:`.dump`: ``cdkg.ttl``, ``.nt``, ``.jsonld``, ``.trig``
+``/static/yasgui/..``  GET             the vendored YASGUI build
+=====================  ==============  ============================================================
+
+Every response carries CORS headers (:mod:`.cors`); every error, whatever raised it, goes through
+the one renderer in :mod:`.errors`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from flask import Flask
+from rdflib import Dataset
+
+from cdkg.engine import Engine
+from cdkg.graph import dataset_version, kg_files, load_dataset
+from cdkg.queries import Registry
+from cdkg.resources import kg_dir
+from cdkg.settings import Settings
+from cdkg.web import cors, dump, errors, service, sparql, yasgui
+from cdkg.web.state import Endpoint
+
+__all__ = ["Endpoint", "create_app"]
+
+
+def create_app(
+    settings: Settings,
+    dataset: Dataset | None = None,
+    *,
+    files: Sequence[Path] | None = None,
+    queries: Registry | None = None,
+) -> Flask:
+    """A Flask app serving ``dataset`` (default: ``files``, default the shipped ontology and
+    data, plus ``settings.graphs``), with the canned ``queries`` (default: ``queries/``)."""
+    files = list(kg_files() if files is None else files)
+    if dataset is None:
+        dataset = load_dataset(settings.graphs, files)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["cdkg"] = Endpoint(
+        settings=settings,
+        dataset=dataset,
+        engine=Engine(dataset, settings),
+        queries=Registry.load(kg_dir("queries")) if queries is None else queries,
+        version=dataset_version(files),
+        modified=max((f.stat().st_mtime for f in files), default=time.time()),
+    )
+    errors.init_app(app)
+    cors.init_app(app, settings.cors_origins)
+    for module in (sparql, service, dump, yasgui):
+        app.register_blueprint(module.bp)
+    return app

@@ -1,0 +1,68 @@
+"""``cdkg serve``: load, validate, and serve the graph on waitress, a production WSGI server.
+
+Why waitress: it is pure Python (no compiler, any platform), it serves from threads in one process,
+and that one process is what our query workers fork from (:mod:`cdkg.worker`): the loaded graph is
+shared copy-on-write, with nothing to load per worker. gunicorn would fork its own workers, each
+needing the graph and each forking query workers in turn, for no gain: queries are CPU-bound in
+the forked children, not in the server's threads.
+
+Start-up order (refuse early, serve only what conforms): load the files (a syntax error names the
+file and line; exit 2), validate the cdkg graph with the SHACL shapes and ``*-violation.rq``
+checks (a report on stderr and exit 1 if it does not conform), build the app (the engine warms
+rdflib up), then listen.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import waitress
+
+from cdkg.graph import CDKG_GRAPH, kg_files, load_dataset
+from cdkg.settings import Settings
+from cdkg.validate import validate
+from cdkg.web import create_app
+
+log = logging.getLogger("cdkg.serve")
+
+#: Server threads beyond the query workers: they answer the page, the descriptions, downloads and
+#: queued requests while every worker is busy.
+EXTRA_THREADS = 4
+
+
+def serve(settings: Settings, files: Sequence[Path] | None = None) -> int:
+    """Serve until interrupted; returns the exit code (1 if the graph does not conform)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    files = list(kg_files() if files is None else files)
+    dataset = load_dataset(settings.graphs, files)
+    report = validate(dataset.get_context(CDKG_GRAPH))
+    if not report.conforms:
+        sys.stderr.write(report.text())
+        sys.stderr.write("cdkg serve: the graph does not conform; refusing to start\n")
+        return 1
+    app = create_app(settings, dataset, files=files)
+    log.info(
+        "serving %d triples (%d named graphs) at http://%s:%d/sparql; timeout %g s, "
+        "row cap %d, %d query workers",
+        len(dataset),
+        len(app.extensions["cdkg"].engine.graphs),
+        settings.host,
+        settings.port,
+        settings.timeout,
+        settings.max_rows,
+        settings.workers,
+    )
+    waitress.serve(
+        app,
+        host=settings.host,
+        port=settings.port,
+        threads=settings.workers + EXTRA_THREADS,
+        # waitress buffers a whole body before the app sees it; the app answers 413 (with CORS
+        # and JSON) up to this, and waitress itself refuses anything larger.
+        max_request_body_size=max(settings.max_body * 4, 1 << 20),
+        ident="cdkg",
+    )
+    return 0

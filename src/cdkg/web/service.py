@@ -1,0 +1,188 @@
+"""What the endpoint says about itself: the SPARQL 1.1 Service Description at ``GET /sparql``
+(https://www.w3.org/TR/sparql11-service-description/) and the VoID description of the data at
+``/void`` (https://www.w3.org/TR/void/), both content-negotiated.
+
+The numbers (triples, classes, properties, partitions) are counted once, at start-up, from the
+served graph; the title, licence and source paper are read from the ontology's ``owl:Ontology``
+header, so nothing here is hard-coded. A browser asking for HTML is sent to the query page.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, current_app, redirect, request
+from flask.blueprints import BlueprintSetupState
+from rdflib import OWL, RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import DCTERMS, VOID, XSD
+
+from cdkg import negotiation
+from cdkg.graph import CDKG_GRAPH
+from cdkg.serialize import serialize_graph
+from cdkg.web.dump import DOWNLOADS
+from cdkg.web.state import Endpoint
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = (*negotiation.GRAPH_FORMATS, negotiation.HTML)
+
+bp = Blueprint("service", __name__)
+
+
+@dataclass
+class Descriptions:
+    """The counted facts, and each serialised description, kept per (kind, base URL, format)."""
+
+    state: Endpoint
+    stats: Graph = field(init=False)
+    _cache: dict[tuple[str, str, str], bytes] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.stats = void_statistics(self.state.dataset)
+
+    def response(self, kind: str) -> Response:
+        chosen = negotiation.negotiate(
+            request.headers.get("Accept"), FORMATS, request.args.get("format")
+        )
+        if chosen is negotiation.HTML:
+            return redirect("/", code=303)  # type: ignore[return-value]
+        key = (kind, request.host_url, chosen.media_type)
+        with self._lock:
+            if key not in self._cache:
+                build = service_description if kind == "sd" else void_description
+                self._cache[key] = serialize_graph(build(self, request.host_url), chosen)
+            body = self._cache[key]
+        response = Response(body, content_type=chosen.media_type)
+        response.vary.add("Accept")
+        return response
+
+
+def _descriptions() -> Descriptions:
+    found: Descriptions = current_app.extensions["cdkg.service"]
+    return found
+
+
+@bp.record_once
+def _setup(setup: BlueprintSetupState) -> None:
+    setup.app.extensions["cdkg.service"] = Descriptions(setup.app.extensions["cdkg"])
+
+
+def description() -> Response:
+    """The service description, for ``GET /sparql`` without a query."""
+    return _descriptions().response("sd")
+
+
+@bp.route("/void")
+@bp.route("/.well-known/void", endpoint="well_known_void")
+def void() -> Response:
+    return _descriptions().response("void")
+
+
+def void_statistics(dataset: Dataset) -> Graph:
+    """VoID statistics of the cdkg graph, on the blank node ``_:cdkg`` (replaced by the dataset's
+    IRI in :func:`void_description`)."""
+    graph = dataset.get_context(CDKG_GRAPH)
+    out = Graph()
+    node = BNode("cdkg")
+    classes: Counter[URIRef] = Counter()
+    properties: Counter[URIRef] = Counter()
+    subjects, objects = set(), set()
+    for s, p, o in graph:
+        properties[p] += 1  # type: ignore[index]
+        subjects.add(s)
+        objects.add(o)
+        if p == RDF.type and isinstance(o, URIRef):
+            classes[o] += 1
+    out.add((node, VOID.triples, Literal(len(graph))))
+    out.add((node, VOID.distinctSubjects, Literal(len(subjects))))
+    out.add((node, VOID.distinctObjects, Literal(len(objects))))
+    out.add((node, VOID.classes, Literal(len(classes))))
+    out.add((node, VOID.properties, Literal(len(properties))))
+    for cls, count in sorted(classes.items()):
+        part = BNode()
+        out.add((node, VOID.classPartition, part))
+        out.add((part, VOID["class"], cls))
+        out.add((part, VOID.entities, Literal(count)))
+    for prop, count in sorted(properties.items()):
+        part = BNode()
+        out.add((node, VOID.propertyPartition, part))
+        out.add((part, VOID.property, prop))
+        out.add((part, VOID.triples, Literal(count)))
+    for ontology in graph.subjects(RDF.type, OWL.Ontology):
+        if not isinstance(ontology, URIRef):
+            continue
+        out.add((node, VOID.vocabulary, ontology))
+        for source, target in ((RDFS.label, DCTERMS.title), (RDFS.comment, DCTERMS.description)):
+            for value in graph.objects(ontology, source):
+                out.add((node, target, value))
+        for prop in (DCTERMS.license, DCTERMS.source, DCTERMS.creator, OWL.versionInfo):
+            for value in graph.objects(ontology, prop):
+                out.add((node, prop, value))
+                if prop == DCTERMS.source:  # what the data says about its source paper
+                    for p, o in graph.predicate_objects(value):
+                        out.add((value, p, o))
+    return out
+
+
+def void_description(descriptions: Descriptions, base: str) -> Graph:
+    """The VoID description of the data served at ``base``."""
+    state = descriptions.state
+    dataset = URIRef(f"{base}void#cdkg")
+    out = Graph()
+    _bind(out)
+    for s, p, o in descriptions.stats:
+        out.add((dataset if s == BNode("cdkg") else s, p, o))
+    out.add((dataset, RDF.type, VOID.Dataset))
+    out.add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
+    out.add((dataset, VOID.uriSpace, Literal("https://w3id.org/cdkg/id/")))
+    out.add((dataset, DCTERMS.identifier, Literal(state.version)))
+    for name, fmt in DOWNLOADS.items():
+        out.add((dataset, VOID.dataDump, URIRef(f"{base}download/{name}")))
+        if fmt.iri:
+            out.add((dataset, VOID.feature, URIRef(fmt.iri)))
+    return out
+
+
+def service_description(descriptions: Descriptions, base: str) -> Graph:
+    """The SPARQL service description of the endpoint at ``base``."""
+    state = descriptions.state
+    service = URIRef(f"{base}sparql")
+    out = Graph()
+    _bind(out)
+    out.add((service, RDF.type, SD.Service))
+    out.add((service, SD.endpoint, service))
+    out.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    out.add((service, SD.feature, SD.UnionDefaultGraph))
+    if state.settings.allow_service:
+        out.add((service, SD.feature, SD.BasicFederatedQuery))
+    for fmt in (*negotiation.RESULT_FORMATS, *negotiation.GRAPH_FORMATS):
+        if fmt.iri:
+            out.add((service, SD.resultFormat, URIRef(fmt.iri)))
+    out.add((service, RDFS.seeAlso, URIRef(f"{base}void")))
+    dataset, default = URIRef(f"{base}void#cdkg"), BNode("default")
+    out.add((service, SD.defaultDataset, dataset))
+    out.add((dataset, RDF.type, SD.Dataset))
+    out.add((dataset, SD.defaultGraph, default))
+    out.add((default, RDF.type, SD.Graph))
+    out.add((default, VOID.triples, Literal(len(state.dataset), datatype=XSD.integer)))
+    for graph in state.dataset.contexts():
+        if graph.identifier == DATASET_DEFAULT_GRAPH_ID:
+            continue
+        named, node = BNode(), BNode()
+        out.add((dataset, SD.namedGraph, named))
+        out.add((named, RDF.type, SD.NamedGraph))
+        out.add((named, SD.name, graph.identifier))
+        out.add((named, SD.graph, node))
+        out.add((node, RDF.type, SD.Graph))
+        out.add((node, VOID.triples, Literal(len(graph))))
+    return out
+
+
+def _bind(graph: Graph) -> None:
+    graph.bind("sd", SD)
+    graph.bind("void", VOID)
+    graph.bind("dcterms", DCTERMS)
+    graph.bind("formats", Namespace(negotiation.FORMATS_NS))

@@ -1,0 +1,111 @@
+"""Content negotiation, as a table: (Accept, available, format=) -> chosen media type or 406."""
+
+from __future__ import annotations
+
+import pytest
+
+from cdkg.errors import NotAcceptable
+from cdkg.negotiation import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    MediaRange,
+    negotiate,
+    parse_accept,
+)
+
+R, G = RESULT_FORMATS, GRAPH_FORMATS
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+
+CASES = [
+    # (accept, available, format parameter, expected media type)
+    (None, R, None, "application/sparql-results+json"),
+    ("", R, None, "application/sparql-results+json"),
+    ("*/*", R, None, "application/sparql-results+json"),
+    ("*/*", G, None, "text/turtle"),
+    ("application/sparql-results+xml", R, None, "application/sparql-results+xml"),
+    ("text/csv", R, None, "text/csv"),
+    ("text/tab-separated-values", R, None, "text/tab-separated-values"),
+    ("application/json", R, None, "application/sparql-results+json"),
+    ("application/json", G, None, "application/ld+json"),
+    ("application/n-triples", G, None, "application/n-triples"),
+    ("text/plain", G, None, "application/n-triples"),
+    ("application/rdf+xml", G, None, "application/rdf+xml"),
+    # q-values decide
+    ("text/csv;q=0.5, application/sparql-results+xml", R, None, "application/sparql-results+xml"),
+    ("text/csv;q=0.9, text/tab-separated-values;q=0.91", R, None, "text/tab-separated-values"),
+    ("application/sparql-results+json;q=0.1, text/csv;q=0.2", R, None, "text/csv"),
+    # the most specific range sets the quality: */* does not rescue an excluded type
+    ("application/sparql-results+json;q=0, */*", R, None, "application/sparql-results+xml"),
+    ("text/*;q=0.3, text/csv;q=0, */*;q=0.1", R, None, "text/tab-separated-values"),
+    # among equal q, an explicit type beats a wildcard, then the server's order
+    ("*/*;q=0.5, text/csv;q=0.5", R, None, "text/csv"),
+    ("text/*", R, None, "text/csv"),
+    ("text/*", G, None, "text/turtle"),
+    # combined headers as real clients send them
+    (
+        "application/sparql-results+json,application/json,text/javascript,application/javascript",
+        R,
+        None,
+        "application/sparql-results+json",
+    ),
+    (
+        "application/sparql-results+xml, application/xml;q=0.9",
+        R,
+        None,
+        "application/sparql-results+xml",
+    ),
+    ("text/turtle, application/rdf+xml;q=0.9, */*;q=0.1", G, None, "text/turtle"),
+    (BROWSER, R, None, "application/sparql-results+json"),
+    (BROWSER, G, None, "text/turtle"),
+    # case, whitespace, parameters and junk are tolerated
+    ("TEXT/CSV ; charset=utf-8", R, None, "text/csv"),
+    ("*; q=.2", R, None, "application/sparql-results+json"),
+    ("garbage, text/csv", R, None, "text/csv"),
+    ("text/csv;q=abc, text/tab-separated-values;q=0.5", R, None, "text/tab-separated-values"),
+    # format= overrides Accept, by short name or media type, within what is available
+    ("text/csv", R, "json", "application/sparql-results+json"),
+    (None, R, "TSV", "text/tab-separated-values"),
+    (None, R, "xml", "application/sparql-results+xml"),
+    (None, G, "xml", "application/rdf+xml"),
+    (None, G, "json", "application/ld+json"),
+    (None, G, "application/n-triples", "application/n-triples"),
+]
+
+
+@pytest.mark.parametrize(("accept", "available", "format_param", "expected"), CASES)
+def test_negotiate_picks(accept, available, format_param, expected):
+    assert negotiate(accept, available, format_param).media_type == expected
+
+
+NOT_ACCEPTABLE = [
+    ("text/html", R, None),
+    ("image/png, text/html;q=0.9", G, None),
+    ("text/turtle", R, None),
+    ("application/sparql-results+json", G, None),
+    ("*/*;q=0", R, None),
+    ("text/csv;q=0, text/tab-separated-values;q=0, application/*;q=0", R, None),
+    (None, R, "ttl"),
+    ("*/*", G, "csv"),
+]
+
+
+@pytest.mark.parametrize(("accept", "available", "format_param"), NOT_ACCEPTABLE)
+def test_negotiate_refuses_with_406_listing_what_is_available(accept, available, format_param):
+    with pytest.raises(NotAcceptable) as caught:
+        negotiate(accept, available, format_param)
+    assert caught.value.status == 406
+    for fmt in available:
+        assert fmt.names[0] in caught.value.hint
+
+
+def test_parse_accept_reads_q_and_skips_malformed():
+    assert parse_accept("text/csv;q=0.5, bad, */*") == [
+        MediaRange("text", "csv", 0.5),
+        MediaRange("*", "*", 1.0),
+    ]
+    assert parse_accept("*/csv, text/csv;q=2") == []
+
+
+def test_negotiate_needs_something_available():
+    with pytest.raises(ValueError, match="at least one"):
+        negotiate("*/*", ())
