@@ -136,14 +136,17 @@ def _bad_syntax_reason(err: BadSyntax) -> str:
 
 
 def _guess_line(data: bytes, message: str) -> int | None:
-    """Best effort for parsers that give no line: ``line N`` in the message, or the line holding
-    the text the message quotes (N-Triples says ``Invalid line: <rest of the line>``)."""
+    """Best effort for parsers that give no line number: ``line N`` in the message, else the line
+    holding the text the message quotes (N-Triples: ``Invalid line: <the line>``)."""
     found = re.search(r"\bline[: ]+(\d+)", message)
     if found:
         return int(found.group(1))
-    quoted = message.split(":", 1)[1].strip() if ":" in message else ""
-    if quoted:
-        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
-            if quoted in line:
+    quoted = message.partition(":")[2].strip().strip("'\"")
+    if not quoted:
+        return None
+    lines = [line.strip() for line in data.decode("utf-8", "replace").splitlines()]
+    for matches in (quoted.__eq__, lambda line: quoted in line):
+        for number, line in enumerate(lines, start=1):
+            if matches(line):
                 return number
     return None

@@ -75,10 +75,20 @@ def _write_tsv(names: list[str], rows: Rows, out: TextIO, _: NamespaceManager | 
 
 
 def _tsv_value(term: Identifier | None) -> str:
+    """A term in Turtle syntax; literals always in full form, with tabs and newlines escaped."""
     if term is None:
         return ""
-    text = term.n3()
-    return text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    if not isinstance(term, Literal):
+        return term.n3()
+    escaped = "".join(_ESCAPES.get(char, char) for char in str(term))
+    suffix = f"@{term.language}" if term.language else ""
+    if term.datatype and not term.language:
+        suffix = f"^^<{term.datatype}>"
+    return f'"{escaped}"{suffix}'
+
+
+_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ESCAPES = {**_CONTROLS, "\\": "\\\\", '"': '\\"'}
 
 
 def _write_json(names: list[str], rows: Rows, out: TextIO, _: NamespaceManager | None) -> None:
@@ -120,5 +130,6 @@ def _table_value(term: Identifier | None, namespaces: NamespaceManager | None) -
     if term is None:
         return ""
     if isinstance(term, Literal):
-        return str(term) + (f"@{term.language}" if term.language else "")
+        text = "".join(_CONTROLS.get(char, char) for char in str(term))
+        return text + (f"@{term.language}" if term.language else "")
     return str(term.n3(namespaces))

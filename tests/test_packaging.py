@@ -1,0 +1,93 @@
+"""The wheel carries the knowledge directories, and an installed cdkg finds them from anywhere."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from cdkg.resources import KG_DIRS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel built from this checkout, offline (hatchling from the test extra)."""
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    [built] = out.glob("cdkg-*.whl")
+    return built
+
+
+@pytest.mark.slow
+def test_wheel_carries_every_knowledge_file(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    assert "cdkg/cli.py" in names
+    assert any(name.endswith("entry_points.txt") for name in names)
+    for directory in KG_DIRS:
+        for path in (ROOT / directory).rglob("*"):
+            if path.is_file():
+                packaged = f"cdkg/_kg/{path.relative_to(ROOT).as_posix()}"
+                assert packaged in names, f"{packaged} is missing from the wheel"
+    assert not any(name.startswith(("tests/", "cdkg/_kg/tests")) for name in names)
+
+
+@pytest.mark.slow
+def test_installed_wheel_validates_from_any_directory(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    where = subprocess.run(
+        [sys.executable, "-c", "from cdkg.resources import kg_dir; print(kg_dir('ontology'))"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(where.stdout.strip()) == target / "cdkg" / "_kg" / "ontology"
+    result = subprocess.run(
+        [sys.executable, "-m", "cdkg.cli", "validate", "--no-reason"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
