@@ -13,6 +13,9 @@ from rdflib import Dataset, Graph
 
 from cdkg.graph import load_dataset, load_graph
 
+# The endpoint's fixtures: apps on made-up graphs, real `cdkg serve` processes.
+pytest_plugins = ["endpoint_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:

@@ -179,11 +179,17 @@ QUERIES = Command("queries", "list the canned queries", lambda parser: None, _ru
 def _configure_serve(parser: argparse.ArgumentParser) -> None:
     settings.add_arguments(parser)
     _add_source_arguments(parser)
+    parser.add_argument(
+        "--shapes",
+        metavar="DIR",
+        type=Path,
+        help="validate at start-up with DIR/*.ttl and DIR/checks/*-violation.rq",
+    )
 
 
 def _run_serve(args: argparse.Namespace) -> int:
     files = _source_files(args) if args.data or args.ontology else None
-    return serve(settings.from_sources(args, os.environ), files)
+    return serve(settings.from_sources(args, os.environ), files, args.shapes)
 
 
 SERVE = Command(

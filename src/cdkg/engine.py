@@ -32,7 +32,7 @@ from rdflib.plugins.sparql import evaluate as rdflib_evaluate
 from rdflib.plugins.sparql.evaluate import evalQuery
 
 from cdkg import guard, negotiation
-from cdkg.errors import Forbidden, ServiceUnavailable
+from cdkg.errors import BadQuery, Forbidden, ServiceUnavailable
 from cdkg.serialize import Rendered, render
 from cdkg.settings import Settings
 from cdkg.worker import run_forked
@@ -77,9 +77,7 @@ class Engine:
         self.dataset = dataset
         self.settings = settings
         self.graphs = frozenset(
-            str(g.identifier)
-            for g in dataset.contexts()
-            if g.identifier != DATASET_DEFAULT_GRAPH_ID
+            str(g.identifier) for g in dataset.graphs() if g.identifier != DATASET_DEFAULT_GRAPH_ID
         )
         self._slots = threading.BoundedSemaphore(settings.workers)
         self._cache: OrderedDict[QueryRequest, Rendered] = OrderedDict()
@@ -135,7 +133,7 @@ class Engine:
         dataset = self.dataset
         if defaults or named:
             dataset = self.view(defaults, named)
-        with _only_allowed_services(self.settings.allow_service):
+        with _only_allowed_services(self.settings.allow_service), _too_deep_is_bad_query():
             result: Mapping[str, Any] = evalQuery(dataset, query, base=request.base)
             return render(
                 result,
@@ -151,11 +149,24 @@ class Engine:
         ``named`` as the only named graphs."""
         view = Dataset(default_union=False)
         for iri in defaults:
-            view.default_context += self.dataset.get_context(URIRef(iri))
+            view.default_graph += self.dataset.get_context(URIRef(iri))
         for iri in named:
             graph = view.graph(URIRef(iri))
             graph += self.dataset.get_context(URIRef(iri))
         return view
+
+
+@contextmanager
+def _too_deep_is_bad_query() -> Iterator[None]:
+    """rdflib evaluates recursively: a long chain of OPTIONALs can exhaust the stack."""
+    try:
+        yield
+    except RecursionError:
+        raise BadQuery(
+            "the query is too deeply nested to evaluate",
+            hint="split it into simpler queries, or join patterns in one group instead of "
+            "chaining many OPTIONAL or UNION blocks",
+        ) from None
 
 
 @contextmanager

@@ -62,7 +62,9 @@ class Admitted:
 
 
 def screen(text: str) -> None:
-    """Refuse a query text too long or too deeply nested, without parsing it."""
+    """Refuse a query text empty, too long or too deeply nested, without parsing it."""
+    if not text.strip():
+        raise BadQuery("the query is empty", hint="send a SELECT, ASK, CONSTRUCT or DESCRIBE query")
     if len(text) > MAX_QUERY_CHARS:
         raise BadQuery(
             f"the query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}",
@@ -138,7 +140,9 @@ def admit(
             err.msg,
             line=err.lineno,
             column=err.col,
-            hint=f"near: {err.line.strip()[:80]!r}" if err.line.strip() else None,
+            hint=f"near: {err.line.strip()[:80]!r}"
+            if err.line.strip()
+            else "the query ends early: check that every { ( [ and string is closed",
         ) from None
     except RecursionError:
         raise _too_deep("the query is nested too deeply for the parser") from None
@@ -181,11 +185,12 @@ def refuse_update() -> Forbidden:
 
 
 def _is_update(text: str) -> bool:
+    """Whether ``text`` is a SPARQL Update with at least one operation."""
     try:
-        parseUpdate(text)
+        update = parseUpdate(text)
     except (ParseException, RecursionError, ValueError):
         return False
-    return True
+    return bool(dict.get(update, "request"))
 
 
 def _too_deep(what: str) -> BadQuery:

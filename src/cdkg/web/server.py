@@ -23,7 +23,7 @@ import waitress
 
 from cdkg.graph import CDKG_GRAPH, kg_files, load_dataset
 from cdkg.settings import Settings
-from cdkg.validate import validate
+from cdkg.validate import load_checks, load_shapes, validate
 from cdkg.web import create_app
 
 log = logging.getLogger("cdkg.serve")
@@ -33,12 +33,22 @@ log = logging.getLogger("cdkg.serve")
 EXTRA_THREADS = 4
 
 
-def serve(settings: Settings, files: Sequence[Path] | None = None) -> int:
-    """Serve until interrupted; returns the exit code (1 if the graph does not conform)."""
+def serve(
+    settings: Settings, files: Sequence[Path] | None = None, shapes: Path | None = None
+) -> int:
+    """Serve until interrupted; returns the exit code (1 if the graph does not conform).
+
+    ``files`` replace the shipped ontology and data; ``shapes`` is a directory of shapes
+    (``*.ttl``) and checks (``checks/*-violation.rq``) replacing the shipped ``shapes/``.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     files = list(kg_files() if files is None else files)
     dataset = load_dataset(settings.graphs, files)
-    report = validate(dataset.get_context(CDKG_GRAPH))
+    report = validate(
+        dataset.get_context(CDKG_GRAPH),
+        load_shapes(shapes),
+        checks=load_checks(shapes / "checks" if shapes else None),
+    )
     if not report.conforms:
         sys.stderr.write(report.text())
         sys.stderr.write("cdkg serve: the graph does not conform; refusing to start\n")

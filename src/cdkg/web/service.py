@@ -168,7 +168,7 @@ def service_description(descriptions: Descriptions, base: str) -> Graph:
     out.add((dataset, SD.defaultGraph, default))
     out.add((default, RDF.type, SD.Graph))
     out.add((default, VOID.triples, Literal(len(state.dataset), datatype=XSD.integer)))
-    for graph in state.dataset.contexts():
+    for graph in state.dataset.graphs():
         if graph.identifier == DATASET_DEFAULT_GRAPH_ID:
             continue
         named, node = BNode(), BNode()
