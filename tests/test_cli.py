@@ -68,11 +68,6 @@ def test_broken_turtle_names_file_and_line(run_cdkg: Run, fixtures_dir: Path) ->
     assert result.stdout == ""
 
 
-def test_validate_shipped_kg_from_any_directory(run_cdkg: Run) -> None:
-    result = run_cdkg("validate", "--no-reason")
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 def terms(fixtures_dir: Path, fmt: str) -> list[str]:
     args = ["query", fixtures_dir / "queries" / "terms.rq", *mini(fixtures_dir, "valid")]
     return [*map(str, args), "--format", fmt]

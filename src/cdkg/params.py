@@ -18,7 +18,7 @@ from rdflib.term import Identifier
 from cdkg.graph import ID
 
 #: An absolute IRI: a scheme, then characters Turtle and SPARQL allow inside <...>.
-_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
+ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
 #: A bare identifier, taken relative to the cdkg id namespace (e.g. ``tehran``).
 _LOCAL_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -63,7 +63,7 @@ def _iri(raw: str) -> URIRef:
     text = raw.strip()
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1]
-    if _ABSOLUTE_IRI.fullmatch(text):
+    if ABSOLUTE_IRI.fullmatch(text):
         return URIRef(text)
     if _LOCAL_ID.fullmatch(text):
         return URIRef(ID + text)

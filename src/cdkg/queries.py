@@ -143,12 +143,6 @@ class CannedQuery:
             raise LoadError(path, f"cannot read: {err}") from None
         return cls.parse(path.stem, text, path)
 
-    def param(self, name: str) -> Param:
-        for p in self.params:
-            if p.name == name:
-                return p
-        raise KeyError(name)
-
     def bind(self, raw_params: Mapping[str, str]) -> str:
         """The query text with each parameter bound as an RDF term in a VALUES block.
 

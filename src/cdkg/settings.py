@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cdkg.errors import BadParameter
+from cdkg.params import ABSOLUTE_IRI
 
 T = TypeVar("T")
 GraphSpec = tuple[str, Path]
@@ -77,7 +78,7 @@ def _graph(text: str) -> GraphSpec:
     iri, sep, path = text.rpartition("=")
     if not sep or not iri or not path:
         raise ValueError(f"{text!r} is not IRI=PATH")
-    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$", iri):
+    if not ABSOLUTE_IRI.fullmatch(iri):
         raise ValueError(f"{iri!r} is not an absolute IRI")
     return (iri, Path(path))
 
