@@ -94,6 +94,7 @@ class CannedQuery:
     rq: str | None
     text: str
     prepared: Query
+    values_at: int | None  # where bind() inserts VALUES: just inside the WHERE group's "{"
     path: Path | None = None
 
     @property
@@ -114,8 +115,9 @@ class CannedQuery:
         if len(set(names)) != len(names):
             raise LoadError(where, f"a param is declared twice: {', '.join(names)}")
         prepared = parse_sparql(text, where)
+        values_at = where_offset(text)
         if params:
-            _check_bindable(text, params, where)
+            _check_bindable(text, params, values_at, where)
 
         def one(key: str) -> str | None:
             return header[key][0] if key in header else None
@@ -130,6 +132,7 @@ class CannedQuery:
             rq=one("rq"),
             text=text,
             prepared=prepared,
+            values_at=values_at,
             path=Path(path) if path is not None else None,
         )
 
@@ -172,18 +175,18 @@ class CannedQuery:
                 ) from None
         if not bindings:
             return self.text
-        offset = where_offset(self.text)
-        if offset is None:  # excluded at load time by _check_bindable
+        if self.values_at is None:  # excluded at load time by _check_bindable
             raise BadQuery(f"query {self.name} has no WHERE group to bind parameters in")
-        return inline_values(self.text, offset, bindings)
+        return inline_values(self.text, self.values_at, bindings)
 
 
-def _check_bindable(text: str, params: tuple[Param, ...], where: Path | str) -> None:
+def _check_bindable(
+    text: str, params: tuple[Param, ...], offset: int | None, where: Path | str
+) -> None:
     """Fail at load time, not per request, if the parameters cannot be bound into this query."""
     for p in params:
         if not re.search(rf"[?$]{p.name}\b", text):
             raise LoadError(where, f"param {p.name!r} is not a variable of the query (?{p.name})")
-    offset = where_offset(text)
     if offset is None:
         raise LoadError(where, "the query declares params but has no WHERE group to bind them in")
     sample = {p.name: p.term(_sample(p)) for p in params}
