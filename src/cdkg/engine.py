@@ -30,6 +30,7 @@ from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.sparql import evaluate as rdflib_evaluate
 from rdflib.plugins.sparql.evaluate import evalQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from cdkg import guard, negotiation
 from cdkg.errors import BadQuery, Forbidden, ServiceUnavailable
@@ -130,6 +131,7 @@ class Engine:
             defaults, named = admitted.from_graphs, admitted.from_named
         query = admitted.query
         query.algebra["datasetClause"] = None  # the dataset is ours to build, never rdflib's
+        join_bgps_lazily(query.algebra)
         dataset = self.dataset
         if defaults or named:
             dataset = self.view(defaults, named)
@@ -154,6 +156,26 @@ class Engine:
             graph = view.graph(URIRef(iri))
             graph += self.dataset.get_context(URIRef(iri))
         return view
+
+
+def join_bgps_lazily(algebra: CompValue) -> int:
+    """Evaluate every join whose right side is a basic graph pattern once per left solution.
+
+    rdflib marks a Join lazy only when neither side holds another Join, so a group such as
+    ``{ triples VALUES ... more triples }`` evaluates ``more triples`` on its own, as a cross
+    product, then joins: a canned query of this shape took 378 s instead of 0.7 s. Substituting
+    each left solution into a BGP and matching it is exactly the join of the two (a BGP has no
+    FILTER, OPTIONAL or scope of its own), so the answer is the same. Returns how many joins
+    were changed.
+    """
+    changed = 0
+    for node in guard.walk(algebra):
+        right = dict.get(node, "p2")
+        is_bgp = isinstance(right, CompValue) and right.name == "BGP"
+        if node.name == "Join" and is_bgp and not dict.get(node, "lazy"):
+            node["lazy"] = True
+            changed += 1
+    return changed
 
 
 @contextmanager

@@ -14,7 +14,7 @@ not stop that) and dereferences ``FROM`` IRIs it does not hold. So every query p
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,7 +200,7 @@ def _too_deep(what: str) -> BadQuery:
     )
 
 
-def _walk(node: Any) -> Any:
+def walk(node: Any) -> Iterator[CompValue]:
     """Every CompValue in an rdflib algebra tree, including those inside expressions."""
     stack = [node]
     while stack:
@@ -213,7 +213,7 @@ def _walk(node: Any) -> Any:
 
 
 def _check_services(algebra: CompValue, allowed: set[str]) -> None:
-    for node in _walk(algebra):
+    for node in walk(algebra):
         if node.name != "ServiceGraphPattern":
             continue
         term = dict.get(node, "term")
