@@ -65,8 +65,10 @@ def from_http(exc: HTTPException) -> CdkgError:
         err.allow = allowed  # type: ignore[attr-defined]
         return err
     if exc.code is not None and exc.code < 500:
-        return BadParameter(exc.description or exc.name)
-    return InternalError(exc.description or exc.name)
+        return BadParameter(
+            exc.description or exc.name, hint="see the SPARQL 1.1 Protocol for the request forms"
+        )
+    return InternalError(exc.description or exc.name, hint="this is a bug; it has been logged")
 
 
 def _bug(exc: Exception) -> Response:

@@ -44,6 +44,7 @@ def sparql() -> Response:
     if len(queries) > 1:
         raise BadParameter(
             f"the request carries {len(queries)} queries; the protocol allows exactly one",
+            hint="send one query per request",
             spec=f"{SPARQL_PROTOCOL}#query-operation",
         )
     answer = state.engine.run(
@@ -86,6 +87,7 @@ def _params(req: Request) -> MultiDict[str, str]:
         except UnicodeDecodeError as err:
             raise BadParameter(
                 f"the query body is not valid UTF-8 (byte {err.start})",
+                hint="encode the query as UTF-8",
                 spec=f"{SPARQL_PROTOCOL}#query-via-post-direct",
             ) from None
     elif req.mimetype != UPDATE:
