@@ -50,7 +50,7 @@ def other_origin() -> Iterator[str]:
     """A tiny HTTP server on another port: a different origin from the endpoint's."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(PAGE)))
@@ -135,30 +135,30 @@ def test_fetch_post_with_a_preflight(page, other_origin, live_server):
     assert '"boolean": true' in answer["body"]
 
 
-@pytest.mark.parametrize(
-    ("options", "status", "kind"),
-    [
-        ({"method": "GET", "query": "SELECT * WHERE {"}, 400, "QuerySyntaxError"),
-        (
-            {"method": "GET", "query": "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"},
-            403,
-            "Forbidden",
-        ),
-        (
-            {"method": "POST", "body": "CLEAR ALL", "type": "application/sparql-update"},
-            403,
-            "Forbidden",
-        ),
-        (
-            {"method": "PUT", "body": "ASK {}", "type": "application/sparql-query"},
-            405,
-            "MethodNotAllowed",
-        ),
-    ],
-)
-def test_errors_are_readable_from_another_origin(
-    page, other_origin, live_server, options, status, kind
-):
+ERRORS = [
+    # (request, status, error type)
+    ({"method": "GET", "query": "SELECT * WHERE {"}, 400, "QuerySyntaxError"),
+    (
+        {"method": "GET", "query": "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"},
+        403,
+        "Forbidden",
+    ),
+    (
+        {"method": "POST", "body": "CLEAR ALL", "type": "application/sparql-update"},
+        403,
+        "Forbidden",
+    ),
+    (
+        {"method": "PUT", "body": "ASK {}", "type": "application/sparql-query"},
+        405,
+        "MethodNotAllowed",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", ERRORS, ids=lambda case: case[2] + "-" + case[0]["method"])
+def test_errors_are_readable_from_another_origin(page, other_origin, live_server, case):
+    options, status, kind = case
     page.goto(other_origin)
     url = live_server.sparql
     init: dict[str, object] = {"method": options["method"]}
