@@ -30,6 +30,7 @@ class Finding:
     value: str | None
     severity: str
     message: str
+    shape: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class ValidationReport:
             blocks.append(
                 "\n".join(
                     [
-                        f"[{f.severity}] {f.source}",
+                        f"[{f.severity}] {f.source}" + (f" {f.shape}" if f.shape else ""),
                         f"  focus:   {f.focus or '-'}",
                         f"  path:    {f.path or '-'}",
                         f"  value:   {f.value or '-'}",

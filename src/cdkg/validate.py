@@ -25,7 +25,7 @@ import pyshacl
 from rdflib import RDF, SH, Graph
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import ResultRow
-from rdflib.term import Node, URIRef
+from rdflib.term import BNode, Node, URIRef
 
 from cdkg import consistency
 from cdkg.errors import LoadError
@@ -104,8 +104,11 @@ def validate(
     return ValidationReport(sorted(findings, key=_order))
 
 
-def _order(finding: Finding) -> tuple[int, Finding]:
-    return (SEVERITIES.index(finding.severity), finding)
+def _order(finding: Finding) -> tuple[int, str, str, str, str, str, str]:
+    """Violations first, then by source, focus node, path, value, message and shape."""
+    f = finding
+    fields = (f.source, f.focus, f.path, f.value, f.message, f.shape)
+    return (SEVERITIES.index(f.severity), *(x or "" for x in fields))  # type: ignore[return-value]
 
 
 def _shacl(graph: Graph, shapes: Graph) -> list[Finding]:
@@ -127,9 +130,22 @@ def _shacl(graph: Graph, shapes: Graph) -> list[Finding]:
                 value=show(results.value(result, SH.value), graph),
                 severity=_local(results.value(result, SH.resultSeverity)) or "Violation",
                 message=str(message),
+                shape=show(_named_shape(shapes, results.value(result, SH.sourceShape)), shapes),
             )
         )
     return findings
+
+
+def _named_shape(shapes: Graph, shape: Node | None) -> Node | None:
+    """The named shape a result came from: a blank property shape is reported as its node shape."""
+    seen = set()
+    while isinstance(shape, BNode) and shape not in seen:
+        seen.add(shape)
+        parent = next(shapes.subjects(SH.property, shape), None)
+        if parent is None:
+            break
+        shape = parent
+    return shape
 
 
 def _check_findings(graph: Graph, check: Check) -> list[Finding]:
