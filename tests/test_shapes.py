@@ -57,11 +57,7 @@ def test_invalid_fixture_is_rejected_by_its_shape(
     report = validate(load_graph([*ontology_files(), path]), shapes, checks=checks)
     assert not report.conforms
     if name in shape_names(shapes):
-        hits = [
-            f
-            for f in report.results
-            if f.shape and f.shape.endswith(f"#{name}>") or (f.shape or "").endswith(f":{name}")
-        ]
+        hits = [f for f in report.results if (f.shape or "").endswith((f"#{name}>", f":{name}"))]
     else:
         assert f"{name}.rq" in {c.name for c in checks}, f"{path.name} names no shape or check"
         hits = [f for f in report.results if f.source == f"{name}.rq"]
