@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdkg import __version__, settings
+from cdkg import __version__, bench, settings, turtlefmt
 from cdkg.errors import BadParameter, CdkgError
 from cdkg.graph import data_files, load_dataset, load_graph
 from cdkg.queries import CannedQuery, Registry
@@ -202,7 +202,15 @@ SERVE = Command(
 
 # -- main -----------------------------------------------------------------------------------------
 
-COMMANDS: tuple[Command, ...] = (VALIDATE, QUERY, QUERIES, SERVE)
+BENCH = Command(
+    "bench", "time start-up (load + validate) against named peers", bench.configure, bench.main
+)
+
+FORMAT = Command(
+    "format", "rewrite Turtle files in the house style", turtlefmt.configure, turtlefmt.main
+)
+
+COMMANDS: tuple[Command, ...] = (VALIDATE, QUERY, QUERIES, SERVE, BENCH, FORMAT)
 
 
 def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentParser:

@@ -1,6 +1,8 @@
 """The one validator: SHACL shapes, ``*-violation.rq`` checks, and optionally OWL 2 RL consistency.
 
-- SHACL (https://www.w3.org/TR/shacl/) runs with pyshacl over the data graph, with inference
+- SHACL (https://www.w3.org/TR/shacl/) runs over the data graph with pyshacl-turbo, a Rust engine
+  behind pySHACL's API (about 13x faster here, see ``cdkg bench``); ``engine="pyshacl"`` runs the
+  reference pySHACL instead, and the tests run every shape fixture through both. Inference is
   ``none``. ``sh:targetClass`` already follows ``rdfs:subClassOf`` in the data graph (SHACL
   §2.1.3.3, https://www.w3.org/TR/shacl/#targetClass), so the ontology only needs to be in that
   graph; ``rdfs`` inference would also type nodes from ``rdfs:domain``/``rdfs:range``, which hides
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import cast
 
 import pyshacl
+import pyshacl_turbo
 from rdflib import RDF, SH, Graph
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import ResultRow
@@ -78,6 +81,7 @@ def validate(
     *,
     checks: Sequence[Check] | None = None,
     reason: bool = False,
+    engine: str = "turbo",
 ) -> ValidationReport:
     """Validate ``data_graph`` and return a typed report.
 
@@ -96,7 +100,7 @@ def validate(
             graph.add(triple)
         for triple in ont_graph:
             graph.add(triple)
-    findings = _shacl(graph, shapes)
+    findings = _shacl(graph, shapes, engine)
     for check in checks:
         findings.extend(_check_findings(graph, check))
     if reason:
@@ -111,10 +115,14 @@ def _order(finding: Finding) -> tuple[int, str, str, str, str, str, str]:
     return (SEVERITIES.index(f.severity), *(x or "" for x in fields))  # type: ignore[return-value]
 
 
-def _shacl(graph: Graph, shapes: Graph) -> list[Finding]:
+#: The SHACL engines: both take pySHACL's ``validate`` arguments and return its report graph.
+ENGINES = {"turbo": pyshacl_turbo.validate, "pyshacl": pyshacl.validate}
+
+
+def _shacl(graph: Graph, shapes: Graph, engine: str = "turbo") -> list[Finding]:
     if len(shapes) == 0:
         return []
-    _, results, _ = pyshacl.validate(
+    _, results, _ = ENGINES[engine](
         graph, shacl_graph=shapes, inference="none", allow_warnings=True, abort_on_first=False
     )
     findings = []

@@ -1,0 +1,135 @@
+"""``cdkg bench``: start-up work (load + validate) timed side by side against a named peer.
+
+Each step runs ``repeat`` times, alternating ours and the peer's, and reports medians and the
+ratio peer/ours (above 1: we are faster). This machine is noisy; only the ratios are meant to be
+compared across runs.
+
+| step | ours | peer |
+|---|---|---|
+| parse the ontology and data | rdflib (``cdkg.graph.load_graph``) | pyoxigraph ``Store.load`` |
+| SHACL shapes | pyshacl-turbo | pySHACL |
+| ``*-violation.rq`` checks | rdflib SPARQL | (none) |
+| OWL 2 RL consistency | owlrl | (none) |
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cdkg import consistency
+from cdkg.graph import kg_files, load_graph
+from cdkg.validate import _check_findings, _shacl, load_checks, load_shapes
+
+Timing = tuple[str, str, float, str | None, float | None]
+
+
+def median_time(fn: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _oxigraph_load(files: list[Path]) -> Callable[[], Any] | None:
+    try:
+        import pyoxigraph  # noqa: PLC0415  (optional: only the benchmark peer needs it)
+    except ImportError:
+        return None
+
+    def load() -> Any:
+        store = pyoxigraph.Store()
+        for path in files:
+            store.load(path=str(path), format=pyoxigraph.RdfFormat.TURTLE)
+        return store
+
+    return load
+
+
+def run(repeat: int = 5) -> list[Timing]:
+    """Time each start-up step; one row per step: (step, ours, median, peer, median)."""
+    files = kg_files()
+    graph = load_graph(files)
+    shapes = load_shapes()
+    checks = load_checks()
+    rows: list[Timing] = []
+    ox = _oxigraph_load(files)
+    rows.append(
+        (
+            "parse ontology + data",
+            "rdflib",
+            median_time(lambda: load_graph(files), repeat),
+            "pyoxigraph" if ox else None,
+            median_time(ox, repeat) if ox else None,
+        )
+    )
+    rows.append(
+        (
+            "SHACL shapes",
+            "pyshacl-turbo",
+            median_time(lambda: _shacl(graph, shapes, "turbo"), repeat),
+            "pySHACL",
+            median_time(lambda: _shacl(graph, shapes, "pyshacl"), repeat),
+        )
+    )
+    rows.append(
+        (
+            "violation checks",
+            "rdflib SPARQL",
+            median_time(lambda: [_check_findings(graph, c) for c in checks], repeat),
+            None,
+            None,
+        )
+    )
+    rows.append(
+        (
+            "OWL 2 RL consistency",
+            "owlrl",
+            median_time(lambda: consistency.check(graph), max(1, repeat // 2)),
+            None,
+            None,
+        )
+    )
+
+    def startup() -> None:  # what `cdkg serve` does before it listens
+        g = load_graph(files)
+        _shacl(g, shapes, "turbo")
+        for c in checks:
+            _check_findings(g, c)
+
+    rows.append(
+        ("start-up: load + SHACL + checks", "cdkg", median_time(startup, repeat), None, None)
+    )
+    return rows
+
+
+def render(rows: list[Timing], triples: int, repeat: int) -> str:
+    lines = [
+        f"Median of {repeat} runs on {triples} triples.",
+        "",
+        "| step | ours | median | peer | median | peer / ours |",
+        "|---|---|---|---|---|---|",
+    ]
+    for step, ours, t, peer, tp in rows:
+        ratio = f"{tp / t:.2f}x" if tp is not None else "-"
+        peer_t = f"{tp * 1000:.0f} ms" if tp is not None else "-"
+        lines.append(
+            f"| {step} | {ours} | {t * 1000:.0f} ms | {peer or '-'} | {peer_t} | {ratio} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repeat", type=int, default=5, help="runs per step (default 5)")
+
+
+def main(args: argparse.Namespace) -> int:
+    rows = run(args.repeat)
+    print(render(rows, len(load_graph()), args.repeat), end="")
+    return 0
