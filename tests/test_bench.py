@@ -1,4 +1,4 @@
-"""``cdkg bench``: the timing helper and the report table (the timings themselves are not asserted)."""
+"""``cdkg bench``: the timing helper and the report table (timings are not asserted)."""
 
 from __future__ import annotations
 
