@@ -35,7 +35,16 @@ from rdflib.plugins.sparql.sparql import Query
 from cdkg.errors import BadParameter, BadQuery, LoadError, QueryNotFound
 from cdkg.params import Param, inline_values, parse_param, where_offset
 
-HEADER_KEYS = ("title", "description", "rq", "source", "tags", "param")
+HEADER_KEYS = (
+    "title",
+    "title-fa",
+    "description",
+    "description-fa",
+    "rq",
+    "source",
+    "tags",
+    "param",
+)
 _HEADER_LINE = re.compile(r"#\+ ?(?P<key>[A-Za-z_-]+):\s*(?P<value>.*)")
 _CONTINUATION = re.compile(r"#\+\s{2,}(?P<value>\S.*)")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -96,6 +105,8 @@ class CannedQuery:
     prepared: Query
     values_at: int | None  # where bind() inserts VALUES: just inside the WHERE group's "{"
     path: Path | None = None
+    title_fa: str | None = None
+    description_fa: str | None = None
 
     @property
     def form(self) -> str:
@@ -134,6 +145,8 @@ class CannedQuery:
             prepared=prepared,
             values_at=values_at,
             path=Path(path) if path is not None else None,
+            title_fa=one("title-fa"),
+            description_fa=one("description-fa"),
         )
 
     @classmethod
