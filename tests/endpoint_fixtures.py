@@ -74,9 +74,13 @@ def make_app(endpoint_dataset: Dataset, endpoint_files: list[Path]) -> Callable[
     """Build an app on the made-up graphs with the given settings."""
 
     def make(*, queries: Registry | None = None, **settings: object) -> Flask:
+        # create_app publishes the queries into the dataset: give those apps a dataset of their own
+        dataset = (
+            endpoint_dataset if queries is None else load_dataset(EXTRA_GRAPHS, endpoint_files)
+        )
         return create_app(
             Settings(graphs=EXTRA_GRAPHS, **settings),  # type: ignore[arg-type]
-            endpoint_dataset,
+            dataset,
             files=endpoint_files,
             queries=Registry({}) if queries is None else queries,
         )

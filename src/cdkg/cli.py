@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cdkg import __version__, bench, settings, turtlefmt
+from cdkg.citation import Citation, paper_reference
 from cdkg.errors import BadParameter, CdkgError
-from cdkg.graph import data_files, load_dataset, load_graph
+from cdkg.graph import data_files, dataset_version, load_dataset, load_graph
 from cdkg.queries import CannedQuery, Registry
 from cdkg.resources import kg_dir
 from cdkg.results import FORMATS, write_result
@@ -146,10 +147,14 @@ def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
 
 def _run_query(args: argparse.Namespace) -> int:
     query = _find_query(args.query)
-    text = query.bind(_parse_params(args.param))
-    dataset = load_dataset(files=_source_files(args))
+    params = _parse_params(args.param)
+    text = query.bind(params)
+    files = _source_files(args)
+    dataset = load_dataset(files=files)
     result = dataset.query(text)
     write_result(result, args.format, sys.stdout, dataset.namespace_manager)
+    cite = Citation.of(query, dataset_version(files), paper_reference(dataset), params=params)
+    print(f"cite as:\n{cite.text()}", file=sys.stderr)  # stdout stays the result alone
     return 0
 
 

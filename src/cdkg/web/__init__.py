@@ -11,6 +11,9 @@ path                   methods         handler
 ``/void``              GET             :mod:`.service`: the VoID description (also
                                        ``/.well-known/void``)
 ``/download/<file>``   GET             :mod:`.dump`: ``cdkg.ttl``, ``.nt``, ``.jsonld``, ``.trig``
+``/queries``           GET             :mod:`.canned`: the canned queries, HTML or JSON
+``/queries/<name>``    GET             :mod:`.canned`: run one; HTML, SPARQL JSON/XML, CSV, TSV
+``/openapi.json``      GET             :mod:`.openapi`: OpenAPI 3.1, one operation per query
 ``/static/yasgui/..``  GET             the vendored YASGUI build
 =====================  ==============  ============================================================
 
@@ -27,12 +30,13 @@ from pathlib import Path
 from flask import Flask
 from rdflib import Dataset
 
+from cdkg.catalog import QUERIES_GRAPH, catalog
 from cdkg.engine import Engine
 from cdkg.graph import dataset_version, kg_files, load_dataset
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
 from cdkg.settings import Settings
-from cdkg.web import cors, dump, errors, service, sparql, yasgui
+from cdkg.web import canned, cors, dump, errors, openapi, service, sparql, yasgui
 from cdkg.web.state import Endpoint
 
 __all__ = ["Endpoint", "create_app"]
@@ -46,10 +50,20 @@ def create_app(
     queries: Registry | None = None,
 ) -> Flask:
     """A Flask app serving ``dataset`` (default: ``files``, default the shipped ontology and
-    data, plus ``settings.graphs``), with the canned ``queries`` (default: ``queries/``)."""
+    data, plus ``settings.graphs``), with the canned ``queries`` (default: ``queries/``).
+
+    The canned queries are published as RDF into ``dataset``, in the named graph
+    :data:`~cdkg.catalog.QUERIES_GRAPH` (replacing what it held); validation, before this, sees
+    only the cdkg graph."""
     files = list(kg_files() if files is None else files)
     if dataset is None:
         dataset = load_dataset(settings.graphs, files)
+    if queries is None:
+        queries = Registry.load(kg_dir("queries"))
+    dataset.remove_graph(QUERIES_GRAPH)
+    if len(queries):
+        published = dataset.graph(QUERIES_GRAPH)
+        published += catalog(queries)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -57,12 +71,12 @@ def create_app(
         settings=settings,
         dataset=dataset,
         engine=Engine(dataset, settings),
-        queries=Registry.load(kg_dir("queries")) if queries is None else queries,
+        queries=queries,
         version=dataset_version(files),
         modified=max((f.stat().st_mtime for f in files), default=time.time()),
     )
     errors.init_app(app)
     cors.init_app(app, settings.cors_origins)
-    for module in (sparql, service, dump, yasgui):
+    for module in (sparql, service, dump, yasgui, canned, openapi):
         app.register_blueprint(module.bp)
     return app

@@ -15,7 +15,10 @@ from flask import Flask, Response, request
 ALLOW_METHODS = "GET, POST, OPTIONS"
 ALLOW_HEADERS = "Accept, Accept-Language, Content-Type, Cache-Control, If-None-Match"
 #: Headers a script may read beyond the CORS-safelisted ones.
-EXPOSE_HEADERS = "CDKG-Truncated, CDKG-Max-Rows, ETag, Retry-After, Allow, Location"
+EXPOSE_HEADERS = (
+    "CDKG-Truncated, CDKG-Max-Rows, ETag, Retry-After, Allow, Location, "
+    "CDKG-Query, CDKG-Query-SHA256, CDKG-Dataset-Version, Link"  # how to cite a canned result
+)
 MAX_AGE = "600"
 
 

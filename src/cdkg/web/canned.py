@@ -1,0 +1,236 @@
+"""The canned queries over HTTP: ``/queries`` lists them, ``/queries/NAME`` runs one.
+
+``/queries/NAME?param=value...`` binds its parameters through the registry (a bad value is a 400
+naming the parameter and what it allows), and runs the bound text through the same engine as
+``/sparql`` (cache, worker, time limit, row cap), over the same dataset: the YASGUI link on the
+HTML page gives the same rows. Formats: the SPARQL results formats and an HTML page, negotiated;
+``format=`` overrides. Every answer says how to cite it (:mod:`cdkg.citation`): headers on every
+format, ``head.link`` in SPARQL JSON (§3.1 of the JSON results format allows it), a block on the
+HTML page. URLs are stable: the query's name, then its parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
+
+from cdkg import negotiation
+from cdkg.catalog import QUERIES_GRAPH, query_iri
+from cdkg.citation import PAPER, Citation, paper_reference, query_sha256
+from cdkg.engine import QueryRequest
+from cdkg.errors import BadParameter
+from cdkg.graph import CDKG_GRAPH
+from cdkg.queries import CannedQuery
+from cdkg.web.sparql import _content_type
+from cdkg.web.state import endpoint
+
+bp = Blueprint("canned", __name__)
+
+#: The list of queries as plain JSON (RFC 8259).
+JSON = negotiation.Format("application/json", ("json",), "https://www.rfc-editor.org/rfc/rfc8259")
+LIST_FORMATS = (JSON, negotiation.HTML)
+#: Not a query parameter: chooses the format.
+FORMAT_PARAM = "format"
+
+
+@dataclass(frozen=True)
+class Canned:
+    """What the pages need beyond the endpoint's state, worked out once at start-up."""
+
+    paper: str  # the paper as a reference line
+
+
+@bp.record_once
+def _setup(setup: BlueprintSetupState) -> None:
+    state = setup.app.extensions["cdkg"]
+    setup.app.extensions["cdkg.canned"] = Canned(
+        paper_reference(state.dataset.get_context(CDKG_GRAPH))
+    )
+
+
+def _canned() -> Canned:
+    found: Canned = current_app.extensions["cdkg.canned"]
+    return found
+
+
+def formats_of(query: CannedQuery) -> tuple[negotiation.Format, ...]:
+    """What ``/queries/NAME`` answers in for this query: its results formats, then HTML."""
+    forms = negotiation.RESULT_FORMATS
+    if query.form not in ("SELECT", "ASK"):
+        forms = negotiation.GRAPH_FORMATS
+    return (*forms, negotiation.HTML)
+
+
+def summary(query: CannedQuery) -> dict[str, Any]:
+    """A query as the JSON listing gives it."""
+    return {
+        "name": query.name,
+        "url": url_for("canned.run", name=query.name, _external=True),
+        "iri": str(query_iri(query.name)),
+        "title": query.title,
+        "title_fa": query.title_fa,
+        "description": query.description,
+        "description_fa": query.description_fa,
+        "rq": query.rq,
+        "source": query.source,
+        "paper": str(PAPER),
+        "tags": list(query.tags),
+        "form": query.form,
+        "formats": [f.names[0] for f in formats_of(query)],
+        "params": [
+            {
+                "name": p.name,
+                "type": p.type,
+                "allowed": list(p.allowed) or None,
+                "default": p.default,
+                "description": p.description,
+            }
+            for p in query.params
+        ],
+        "sha256": query_sha256(query),
+    }
+
+
+@bp.route("/queries")
+def listing() -> Response | str:
+    state = endpoint()
+    chosen = negotiation.negotiate(
+        request.headers.get("Accept"), LIST_FORMATS, request.args.get(FORMAT_PARAM)
+    )
+    if chosen is negotiation.HTML:
+        return _html(
+            render_template(
+                "queries.html",
+                queries=list(state.queries),
+                version=state.version,
+                paper=_canned().paper,
+                graph=QUERIES_GRAPH,
+            )
+        )
+    response = jsonify(
+        {
+            "dataset_version": state.version,
+            "graph": str(QUERIES_GRAPH),
+            "queries": [summary(q) for q in state.queries],
+        }
+    )
+    response.vary.add("Accept")
+    return response
+
+
+@bp.route("/queries/<name>")
+def run(name: str) -> Response:
+    state = endpoint()
+    query = state.queries.get(name)
+    params = query_params(query)
+    text = query.bind(params)
+    available = formats_of(query)
+    chosen = negotiation.negotiate(
+        request.headers.get("Accept"), available, request.args.get(FORMAT_PARAM)
+    )
+    wire = available[0] if chosen is negotiation.HTML else chosen  # HTML is drawn from JSON
+    answer = state.engine.run(
+        QueryRequest(text=text, format=wire.media_type, base=request.host_url + "sparql")
+    )
+    citation = Citation.of(
+        query, state.version, _canned().paper, url=stable_url(query.name, params), params=params
+    )
+    if chosen is negotiation.HTML:
+        response = _html(
+            page(
+                query,
+                params=params,
+                text=text,
+                body=answer.body,
+                wire=wire,
+                citation=citation,
+                truncated=answer.truncated,
+            )
+        )
+    else:
+        body = answer.body
+        if wire is negotiation.SPARQL_JSON:
+            body = with_links(body, [citation.url or "", str(PAPER)])
+        response = Response(body, content_type=_content_type(answer.media_type))
+    response.vary.add("Accept")
+    response.headers["CDKG-Max-Rows"] = str(state.settings.max_rows)
+    if answer.truncated:
+        response.headers["CDKG-Truncated"] = "true"
+    response.headers.update(citation.headers())
+    return response
+
+
+def query_params(query: CannedQuery) -> dict[str, str]:
+    """The query's parameters from the URL: ``format`` aside, empty values (an empty form field)
+    left out; a parameter given twice is an error."""
+    params: dict[str, str] = {}
+    for key, values in request.args.lists():
+        if key == FORMAT_PARAM:
+            continue
+        if len(values) > 1:
+            raise BadParameter(
+                f"parameter {key!r} of query {query.name} is given {len(values)} times",
+                hint=f"give {key} once",
+            )
+        if values[0] != "":
+            params[key] = values[0]
+    return params
+
+
+def stable_url(name: str, params: dict[str, str]) -> str:
+    """The result's URL: the query's, with its parameters in name order (no format)."""
+    url: str = url_for("canned.run", name=name, _external=True)
+    return f"{url}?{urlencode(sorted(params.items()))}" if params else url
+
+
+def with_links(body: bytes, links: list[str]) -> bytes:
+    """SPARQL JSON with ``head.link`` set (https://www.w3.org/TR/sparql11-results-json/#select-link)."""
+    doc = json.loads(body)
+    doc["head"]["link"] = [link for link in links if link]
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def yasgui_link(query: CannedQuery, text: str) -> str:
+    """The YASGUI page with this query (bound) in a tab of its own: YASGUI reads ``#query=``."""
+    fragment = urlencode({"query": text, "tabTitle": query.title}, quote_via=quote)
+    return f"{url_for('yasgui.page')}#{fragment}"
+
+
+def page(
+    query: CannedQuery,
+    *,
+    params: dict[str, str],
+    text: str,
+    body: bytes,
+    wire: negotiation.Format,
+    citation: Citation,
+    truncated: bool,
+) -> str:
+    """The HTML page of one result."""
+    doc = json.loads(body) if wire is negotiation.SPARQL_JSON else None
+    return render_template(
+        "query.html",
+        query=query,
+        params=params,
+        text=text,
+        vars=doc["head"].get("vars", []) if doc else [],
+        rows=doc.get("results", {}).get("bindings", []) if doc else [],
+        boolean=doc.get("boolean") if doc else None,
+        graph_text=None if doc else body.decode("utf-8"),
+        citation=citation,
+        truncated=truncated,
+        yasgui=yasgui_link(query, text),
+        formats=[f for f in formats_of(query) if f is not negotiation.HTML],
+        paper=str(PAPER),
+    )
+
+
+def _html(text: str) -> Response:
+    response = Response(text, content_type="text/html; charset=utf-8")
+    response.vary.add("Accept")
+    return response
