@@ -41,6 +41,21 @@ DATASET_SPEC = f"{SPARQL_QUERY}#specifyingDataset"
 #: agree.
 _RDFLIB_SERVICE = re.compile(r"^service <(.*)>[ \n]*{(.*)}[ \n]*$", re.DOTALL | re.IGNORECASE)
 _IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+#: Prefixes a query may use undeclared, beyond rdflib's own (``rdfs:``, ``skos:``, ``geo:``, ...):
+#: those the Wikidata Query Service predeclares for Wikidata's vocabulary, so that a WDQS query
+#: runs here unchanged against the Wikidata-shaped view (:mod:`cdkg.views`). ``schema:`` keeps
+#: rdflib's ``https://schema.org/``; WDQS's is ``http://schema.org/``: declare it as WDQS does.
+WDQS_PREFIXES = {
+    "wd": "http://www.wikidata.org/entity/",
+    "wds": "http://www.wikidata.org/entity/statement/",
+    "wdt": "http://www.wikidata.org/prop/direct/",
+    "p": "http://www.wikidata.org/prop/",
+    "ps": "http://www.wikidata.org/prop/statement/",
+    "pq": "http://www.wikidata.org/prop/qualifier/",
+    "pr": "http://www.wikidata.org/prop/reference/",
+    "wikibase": "http://wikiba.se/ontology#",
+    "bd": "http://www.bigdata.com/rdf#",
+}
 _FORMS = {
     "SelectQuery": "SELECT",
     "AskQuery": "ASK",
@@ -149,7 +164,7 @@ def admit(
     except ValueError as err:  # a bad \\u escape
         raise BadQuery(str(err)) from None
     try:
-        query = translateQuery(parsed, base=base)
+        query = translateQuery(parsed, base=base, initNs=WDQS_PREFIXES)
     except RecursionError:
         raise _too_deep("the query is too deeply nested or too long a chain") from None
     except Exception as err:

@@ -36,6 +36,7 @@ from cdkg.graph import dataset_version, kg_files, load_dataset
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
 from cdkg.settings import Settings
+from cdkg.views import build_views, load_views
 from cdkg.web import canned, cors, dump, errors, openapi, service, sparql, yasgui
 from cdkg.web.state import Endpoint
 
@@ -54,7 +55,8 @@ def create_app(
 
     The canned queries are published as RDF into ``dataset``, in the named graph
     :data:`~cdkg.catalog.QUERIES_GRAPH` (replacing what it held); validation, before this, sees
-    only the cdkg graph."""
+    only the cdkg graph. The views of ``queries/views/`` (:mod:`cdkg.views`) are built the same
+    way, each into its own named graph."""
     files = list(kg_files() if files is None else files)
     if dataset is None:
         dataset = load_dataset(settings.graphs, files)
@@ -64,6 +66,7 @@ def create_app(
     if len(queries):
         published = dataset.graph(QUERIES_GRAPH)
         published += catalog(queries)
+    build_views(dataset, load_views())  # e.g. the Wikidata-shaped view, cdkg.views
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.json.sort_keys = False  # type: ignore[attr-defined]

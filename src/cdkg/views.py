@@ -1,0 +1,66 @@
+"""Derived named graphs, built once at start-up: each ``queries/views/NAME.rq`` is a CONSTRUCT
+over the cdkg graph whose answer becomes the named graph ``https://w3id.org/cdkg/graph/NAME``.
+
+The one view today is ``wikidata-view``: the cdkg facts restated in Wikidata's own vocabulary
+(``wdt:P190``, ``p:P190``/``ps:P190``/``pq:P580``, ``wdt:P463``, ``wdt:P17``, ``wdt:P625``, labels)
+over ``wd:`` IRIs, so that a query written for the Wikidata Query Service runs unchanged against
+cdkg. Its file says what it states and why. A view is derived data: start-up validation checks the
+cdkg graph before any view exists, and the downloads carry the cdkg graph only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Dataset, URIRef
+from rdflib.plugins.sparql.sparql import Query
+
+from cdkg.errors import LoadError
+from cdkg.graph import CDKG_GRAPH
+from cdkg.queries import parse_sparql
+from cdkg.resources import kg_dir
+
+GRAPH_NS = "https://w3id.org/cdkg/graph/"
+WIKIDATA_VIEW = URIRef(GRAPH_NS + "wikidata-view")
+
+
+@dataclass(frozen=True)
+class View:
+    """One derived graph: its IRI, the CONSTRUCT that builds it, and the file it came from."""
+
+    iri: URIRef
+    query: Query
+    path: Path
+
+
+def views_dir() -> Path:
+    """``queries/views/`` (packaged or in the checkout)."""
+    return kg_dir("queries") / "views"
+
+
+def load_views(directory: Path | None = None) -> list[View]:
+    """Parse every ``*.rq`` of ``directory`` (default :func:`views_dir`); each must be a CONSTRUCT.
+    A syntax error is a LoadError naming the file and the line."""
+    views = []
+    for path in sorted((directory or views_dir()).glob("*.rq")):
+        query = parse_sparql(path.read_text(encoding="utf-8"), path)
+        if query.algebra.name != "ConstructQuery":
+            raise LoadError(path, "a view must be a CONSTRUCT query")
+        views.append(View(URIRef(GRAPH_NS + path.stem), query, path))
+    return views
+
+
+def build_views(dataset: Dataset, views: list[View]) -> dict[URIRef, int]:
+    """Evaluate each view over the cdkg graph of ``dataset`` into its own named graph (replacing
+    what it held); returns each graph's triple count. An empty answer adds no graph."""
+    source = dataset.get_context(CDKG_GRAPH)
+    counts = {}
+    for view in views:
+        dataset.remove_graph(view.iri)
+        result = source.query(view.query).graph
+        counts[view.iri] = len(result) if result is not None else 0
+        if result is not None and len(result):
+            target = dataset.graph(view.iri)
+            target += result
+    return counts
