@@ -8,9 +8,10 @@ import time
 from urllib.parse import urlencode
 
 import pytest
+from rdflib.plugins.sparql import evaluate as rdflib_evaluate
 
 from cdkg import engine as engine_module
-from cdkg import serialize
+from cdkg import federation, serialize
 from cdkg.errors import Forbidden
 
 VALUES5 = "SELECT ?n WHERE { VALUES ?n { 1 2 3 4 5 } }"
@@ -206,8 +207,8 @@ def test_a_crashed_worker_is_a_logged_500(make_app, monkeypatch, caplog):
 
 def test_service_calls_off_the_allow_list_are_blocked_in_the_worker_too():
     allowed = ("http://allowed.example/sparql",)
-    with engine_module._only_allowed_services(allowed), pytest.raises(Forbidden):
-        engine_module.rdflib_evaluate.urlopen("http://127.0.0.1:9/sparql?query=x")
+    with federation.guarded_services(allowed, time.monotonic() + 5, 5), pytest.raises(Forbidden):
+        rdflib_evaluate.urlopen("http://127.0.0.1:9/sparql?query=x")  # type: ignore[attr-defined]
 
 
 def test_answers_are_cached(make_app):

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,12 +30,12 @@ from typing import Any
 
 from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.plugins.sparql import evaluate as rdflib_evaluate
 from rdflib.plugins.sparql.evaluate import evalQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from cdkg import guard, negotiation
-from cdkg.errors import BadQuery, Forbidden, ServiceUnavailable
+from cdkg.errors import BadQuery, ServiceUnavailable
+from cdkg.federation import guarded_services
 from cdkg.serialize import Rendered, render
 from cdkg.settings import Settings
 from cdkg.worker import run_forked
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 #: Largest answer kept in the result cache, and how many answers it keeps.
 CACHE_ENTRY_BYTES = 1 << 20
 CACHE_ENTRIES = 256
+#: A query that may call SERVICE: its answer depends on another endpoint, so it is not cached.
+_MAY_CALL_SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
 
 #: Queries run once in the server process at start-up, so that each forked child finds the
 #: parser and the serialisers already imported and warmed (a cold parse costs ~45 ms, warm ~7).
@@ -97,6 +101,7 @@ class Engine:
                 self._cache.move_to_end(request)
                 return cached
         guard.screen(request.text)  # cheap refusals need no process
+        deadline = time.monotonic() + self.settings.timeout
         if not self._slots.acquire(timeout=self.settings.timeout):
             raise ServiceUnavailable(
                 f"all {self.settings.workers} query workers stayed busy for "
@@ -104,18 +109,22 @@ class Engine:
                 hint="retry in a little while",
             )
         try:
-            answer = run_forked(lambda: self.execute(request), self.settings.timeout)
+            answer = run_forked(lambda: self.execute(request, deadline), self.settings.timeout)
         finally:
             self._slots.release()
-        if len(answer.body) <= CACHE_ENTRY_BYTES:
+        if len(answer.body) <= CACHE_ENTRY_BYTES and not _MAY_CALL_SERVICE.search(request.text):
             with self._cache_lock:
                 self._cache[request] = answer
                 if len(self._cache) > CACHE_ENTRIES:
                     self._cache.popitem(last=False)
         return answer
 
-    def execute(self, request: QueryRequest) -> Rendered:
-        """Admit, evaluate and serialise ``request`` in this process (the worker calls this)."""
+    def execute(self, request: QueryRequest, deadline: float | None = None) -> Rendered:
+        """Admit, evaluate and serialise ``request`` in this process (the worker calls this);
+        ``deadline`` (``time.monotonic()``) bounds its SERVICE calls, default the time limit
+        from now."""
+        if deadline is None:
+            deadline = time.monotonic() + self.settings.timeout
         admitted = guard.admit(
             request.text,
             allow_service=self.settings.allow_service,
@@ -135,7 +144,10 @@ class Engine:
         dataset = self.dataset
         if defaults or named:
             dataset = self.view(defaults, named)
-        with _only_allowed_services(self.settings.allow_service), _too_deep_is_bad_query():
+        services = guarded_services(
+            self.settings.allow_service, deadline, self.settings.service_timeout
+        )
+        with services, _too_deep_is_bad_query():
             result: Mapping[str, Any] = evalQuery(dataset, query, base=request.base)
             return render(
                 result,
@@ -159,7 +171,8 @@ class Engine:
 
 
 def join_bgps_lazily(algebra: CompValue) -> int:
-    """Evaluate every join whose right side is a basic graph pattern once per left solution.
+    """Evaluate every join whose right side is a basic graph pattern (or a SERVICE) once per left
+    solution.
 
     rdflib marks a Join lazy only when neither side holds another Join, so a group such as
     ``{ triples VALUES ... more triples }`` evaluates ``more triples`` on its own, as a cross
@@ -167,11 +180,15 @@ def join_bgps_lazily(algebra: CompValue) -> int:
     each left solution into a BGP and matching it is exactly the join of the two (a BGP has no
     FILTER, OPTIONAL or scope of its own), so the answer is the same. Returns how many joins
     were changed.
+
+    A SERVICE on the right becomes a bound join: rdflib sends each left solution along as a
+    ``VALUES`` block, so the remote endpoint is asked about our items only, not about all of its
+    data (the answer is the same join).
     """
     changed = 0
     for node in guard.walk(algebra):
         right = dict.get(node, "p2")
-        is_bgp = isinstance(right, CompValue) and right.name == "BGP"
+        is_bgp = isinstance(right, CompValue) and right.name in ("BGP", "ServiceGraphPattern")
         if node.name == "Join" and is_bgp and not dict.get(node, "lazy"):
             node["lazy"] = True
             changed += 1
@@ -189,22 +206,3 @@ def _too_deep_is_bad_query() -> Iterator[None]:
             hint="split it into simpler queries, or join patterns in one group instead of "
             "chaining many OPTIONAL or UNION blocks",
         ) from None
-
-
-@contextmanager
-def _only_allowed_services(allowed: Sequence[str]) -> Iterator[None]:
-    """Second line of defence behind the guard: while evaluating, rdflib's SERVICE client may
-    open only URLs of allow-listed endpoints."""
-    real = rdflib_evaluate.urlopen  # type: ignore[attr-defined]
-
-    def urlopen(request: Any, *args: Any, **kwargs: Any) -> Any:
-        url = str(getattr(request, "full_url", request))
-        if not any(url == a or url.startswith(a + "?") for a in allowed):
-            raise Forbidden(f"SERVICE call to {url.split('?', 1)[0]} refused (not allow-listed)")
-        return real(request, *args, **kwargs)
-
-    rdflib_evaluate.urlopen = urlopen  # type: ignore[attr-defined,assignment]
-    try:
-        yield
-    finally:
-        rdflib_evaluate.urlopen = real  # type: ignore[attr-defined]

@@ -149,6 +149,20 @@ class ServiceUnavailable(CdkgError):
     default_spec = f"{HTTP}#status.503"
 
 
+class BadGateway(CdkgError):
+    """A remote endpoint called with SERVICE failed: refused, answered an error, or garbage."""
+
+    status = 502
+    default_spec = f"{HTTP}#status.502"
+
+
+class GatewayTimeout(CdkgError):
+    """A remote endpoint called with SERVICE did not answer within its time limit."""
+
+    status = 504
+    default_spec = f"{HTTP}#status.504"
+
+
 class QueryTimeout(ServiceUnavailable):
     """The query ran past the configured time limit."""
 

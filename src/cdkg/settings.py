@@ -73,6 +73,10 @@ def _non_empty(text: str) -> str:
     return text.strip()
 
 
+def _path(text: str) -> Path:
+    return Path(_non_empty(text))
+
+
 def _graph(text: str) -> GraphSpec:
     """``IRI=PATH``: the file PATH is loaded as the named graph IRI."""
     iri, sep, path = text.rpartition("=")
@@ -146,6 +150,28 @@ class Settings:
             _non_empty,
             repeatable=True,
             metavar="URL",
+        ),
+    )
+    service_timeout: float = _setting(
+        5.0,
+        Spec(
+            "CDKG_SERVICE_TIMEOUT",
+            "--service-timeout",
+            "Time limit of one SERVICE call to an allow-listed endpoint, in seconds; never more "
+            "than what remains of the query's own time limit.",
+            "float (seconds)",
+            _positive_float,
+        ),
+    )
+    wikidata_snapshot: Path | None = _setting(  # noqa: RUF009 - as the others
+        None,
+        Spec(
+            "CDKG_WIKIDATA_SNAPSHOT",
+            "--wikidata-snapshot",
+            "Wikidata P190 snapshot CSV that /wikidata-diff compares the paper with.",
+            "path",
+            _path,
+            metavar="FILE",
         ),
     )
     graphs: tuple[GraphSpec, ...] = _setting(
@@ -233,6 +259,8 @@ def _parse_env(spec: Spec, text: str) -> Any:
 
 
 def _show_default(value: Any) -> str:
+    if value is None:
+        return "(none)"
     if isinstance(value, tuple):
         items = [
             "=".join(map(str, item)) if isinstance(item, tuple) else str(item) for item in value
