@@ -14,6 +14,9 @@ path                   methods         handler
 ``/queries``           GET             :mod:`.canned`: the canned queries, HTML or JSON
 ``/queries/<name>``    GET             :mod:`.canned`: run one; HTML, SPARQL JSON/XML, CSV, TSV
 ``/openapi.json``      GET             :mod:`.openapi`: OpenAPI 3.1, one operation per query
+``/id/<path>``         GET             :mod:`.entity`: ``https://w3id.org/cdkg/id/<path>``, HTML,
+                                       Turtle, JSON-LD, N-Triples, RDF/XML
+``/ontology``          GET             :mod:`.entity`: the ontology, HTML or RDF
 ``/static/yasgui/..``  GET             the vendored YASGUI build
 =====================  ==============  ============================================================
 
@@ -37,7 +40,7 @@ from cdkg.queries import Registry
 from cdkg.resources import kg_dir
 from cdkg.settings import Settings
 from cdkg.views import build_views, load_views
-from cdkg.web import canned, cors, dump, errors, openapi, service, sparql, yasgui
+from cdkg.web import canned, cors, dump, entity, errors, openapi, service, sparql, yasgui
 from cdkg.web.state import Endpoint
 
 __all__ = ["Endpoint", "create_app"]
@@ -80,6 +83,6 @@ def create_app(
     )
     errors.init_app(app)
     cors.init_app(app, settings.cors_origins)
-    for module in (sparql, service, dump, yasgui, canned, openapi):
+    for module in (sparql, service, dump, yasgui, canned, openapi, entity):
         app.register_blueprint(module.bp)
     return app

@@ -1,0 +1,108 @@
+"""Every cdkg IRI dereferences: ``/id/<path>`` is ``https://w3id.org/cdkg/id/<path>``, and
+``/ontology`` is ``https://w3id.org/cdkg/ontology`` (its terms, ``...ontology#Term``, are anchors of
+that page).
+
+Formats, negotiated from ``Accept`` (``format=`` overrides): an HTML page for people (the default
+for browsers and for ``*/*``), Turtle, JSON-LD, N-Triples and RDF/XML. The RDF of an entity is its
+CBD plus the labels of what it links to (:func:`cdkg.entities.describe`); of the ontology, every
+term's CBD. An id the graph does not hold is a 404 JSON error. The graph is read with rdflib's
+triple API (read-only, safe from the server's threads): no SPARQL parsing on the request path.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template, request
+from flask.blueprints import BlueprintSetupState
+from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
+
+from cdkg import entities, negotiation
+from cdkg.errors import NotFound
+from cdkg.graph import CDKG, CDKG_GRAPH, ID
+from cdkg.map import svg
+from cdkg.serialize import serialize_graph
+from cdkg.web.state import endpoint
+
+bp = Blueprint("entity", __name__)
+
+FORMATS = (
+    negotiation.HTML,
+    negotiation.TURTLE,
+    negotiation.JSONLD,
+    negotiation.NTRIPLES,
+    negotiation.RDFXML,
+)
+ONTOLOGY = URIRef(str(CDKG).rstrip("#"))
+
+
+@bp.record_once
+def _setup(setup: BlueprintSetupState) -> None:
+    """The ontology's own triples, picked out of the cdkg graph once."""
+    graph = setup.app.extensions["cdkg"].dataset.get_context(CDKG_GRAPH)
+    ontology = Graph()
+    for prefix, namespace in entities.PREFIXES.items():
+        ontology.bind(prefix, namespace, replace=True)
+    ontology.bind("owl", OWL)
+    for subject in set(graph.subjects()):
+        if isinstance(subject, URIRef) and str(subject).startswith(str(ONTOLOGY)):
+            ontology += graph.cbd(subject)
+    setup.app.extensions["cdkg.ontology"] = ontology
+
+
+@bp.route("/id/<path:rest>")
+def entity(rest: str) -> Response:
+    iri = URIRef(ID + rest)
+    dataset = endpoint().dataset  # the union of the cdkg graph, the views and the queries
+    if next(iter(dataset.triples((iri, None, None))), None) is None:
+        raise NotFound(
+            f"no entity <{iri}> in this graph",
+            hint="ids look like /id/city/tehran, /id/tie/tehran--los-angeles, /id/org/uclg; "
+            "list them with SELECT ?s WHERE { ?s a ?class }",
+        )
+    chosen = _negotiate()
+    if chosen is negotiation.HTML:
+        model = entities.page(dataset, iri)
+        mapped = svg(model.centre, model.partners) if model.centre is not None else None
+        return _respond(render_template("entity.html", page=model, map=mapped), chosen)
+    return _respond(serialize_graph(entities.describe(dataset, iri), chosen), chosen)
+
+
+@bp.route("/ontology")
+def ontology() -> Response:
+    graph: Graph = current_app.extensions["cdkg.ontology"]
+    chosen = _negotiate()
+    if chosen is not negotiation.HTML:
+        return _respond(serialize_graph(graph, chosen), chosen)
+    terms = []
+    for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty):
+        for term in sorted(graph.subjects(RDF.type, kind), key=str):
+            if isinstance(term, URIRef) and str(term).startswith(str(CDKG)):
+                comments = {
+                    c.language: str(c)
+                    for c in graph.objects(term, RDFS.comment)
+                    if isinstance(c, Literal)
+                }
+                terms.append(
+                    {
+                        "anchor": str(term).removeprefix(str(CDKG)),
+                        "kind": str(kind).rsplit("#", 1)[-1],
+                        "en": entities.label(graph, term, "en"),
+                        "fa": entities.label(graph, term, "fa"),
+                        "comment_en": comments.get("en"),
+                        "comment_fa": comments.get("fa"),
+                    }
+                )
+    title = entities.label(graph, ONTOLOGY, "en")
+    return _respond(render_template("ontology.html", title=title, terms=terms), chosen)
+
+
+def _negotiate() -> negotiation.Format:
+    return negotiation.negotiate(request.headers.get("Accept"), FORMATS, request.args.get("format"))
+
+
+def _respond(body: str | bytes, chosen: negotiation.Format) -> Response:
+    media_type = chosen.media_type
+    if media_type.startswith("text/"):
+        media_type += "; charset=utf-8"
+    response = Response(body, content_type=media_type)
+    response.vary.add("Accept")
+    return response
