@@ -17,6 +17,7 @@ path                   methods         handler
 ``/id/<path>``         GET             :mod:`.entity`: ``https://w3id.org/cdkg/id/<path>``, HTML,
                                        Turtle, JSON-LD, N-Triples, RDF/XML
 ``/ontology``          GET             :mod:`.entity`: the ontology, HTML or RDF
+``/wikidata-diff``     GET             :mod:`.wikidiff`: the paper's ties against Wikidata P190
 ``/static/yasgui/..``  GET             the vendored YASGUI build
 =====================  ==============  ============================================================
 
@@ -40,7 +41,18 @@ from cdkg.queries import Registry
 from cdkg.resources import kg_dir
 from cdkg.settings import Settings
 from cdkg.views import build_views, load_views
-from cdkg.web import canned, cors, dump, entity, errors, openapi, service, sparql, yasgui
+from cdkg.web import (
+    canned,
+    cors,
+    dump,
+    entity,
+    errors,
+    openapi,
+    service,
+    sparql,
+    wikidiff,
+    yasgui,
+)
 from cdkg.web.state import Endpoint
 
 __all__ = ["Endpoint", "create_app"]
@@ -83,6 +95,6 @@ def create_app(
     )
     errors.init_app(app)
     cors.init_app(app, settings.cors_origins)
-    for module in (sparql, service, dump, yasgui, canned, openapi, entity):
+    for module in (sparql, service, dump, yasgui, canned, openapi, entity, wikidiff):
         app.register_blueprint(module.bp)
     return app

@@ -1,0 +1,214 @@
+"""Entity pages: ``/id/...`` in HTML, Turtle and JSON-LD (negotiated, or ``format=``), 404 for an
+unknown id, ``/ontology``; the offline map; ``/wikidata-diff`` on the shared snapshot."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from rdflib import RDFS, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import SKOS
+
+from cdkg import wikidata
+from cdkg.graph import CDKG, CDKG_GRAPH, ID, load_dataset
+from cdkg.map import Point, svg
+from cdkg.queries import Registry
+from cdkg.settings import Settings
+from cdkg.web import create_app
+
+SNAPSHOT = (
+    Path(__file__).resolve().parents[2] / "shared" / "reference" / "wikidata-p190-snapshot.csv"
+)
+TEHRAN = URIRef(ID + "city/tehran")
+GEO_LAT = URIRef("http://www.w3.org/2003/01/geo/wgs84_pos#lat")
+
+
+@pytest.fixture(scope="module")
+def served() -> Dataset:
+    return load_dataset()
+
+
+@pytest.fixture(scope="module")
+def pages_app(served: Dataset) -> Flask:
+    return create_app(Settings(wikidata_snapshot=SNAPSHOT), served, queries=Registry({}))
+
+
+@pytest.fixture
+def client(pages_app: Flask) -> FlaskClient:
+    return pages_app.test_client()
+
+
+def partners_with_coordinates(graph: Graph, city: URIRef) -> int:
+    partners = {graph.value(t, CDKG.partnerCity) for t in graph.subjects(CDKG.iranianCity, city)}
+    partners |= {graph.value(t, CDKG.iranianCity) for t in graph.subjects(CDKG.partnerCity, city)}
+    return sum(1 for p in partners if p is not None and graph.value(p, GEO_LAT) is not None)
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+
+def test_city_page_in_html(client: FlaskClient, served: Dataset) -> None:
+    response = client.get("/id/city/tehran", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert ">Tehran</h1>" in page
+    assert "تهران" in page
+    assert 'href="http://www.wikidata.org/entity/Q3616"' in page
+    assert 'href="/id/city/los-angeles"' in page  # a tie (Table 1, row 1)
+    assert "Table 1, line 810" in page  # provenance: the line of the extracted text
+    assert "http://sistercities.lacity.org/html/11.htm" in page  # footnote 1's source URL
+    assert 'id="memberships"' in page
+    assert 'href="/id/org/metropolis"' in page
+    assert 'id="recognitions"' in page  # the 1974 Asian Games
+    # the map: one point for Tehran, one point and one line per partner with coordinates
+    partners = partners_with_coordinates(served.get_context(CDKG_GRAPH), TEHRAN)
+    assert page.count('<circle class="city"') == 1
+    assert page.count('<circle class="partner"') == partners
+    assert page.count('<line class="tie"') == partners
+    assert not re.search(
+        r"""(src|href)=["']https?://(?!www\.wikidata\.org|w3id)""", page.split("<h2>Ties")[0]
+    ), "the page loads nothing from elsewhere"
+
+
+def test_unlinked_entity_says_why(client: FlaskClient) -> None:
+    page = client.get("/id/city/ramsar").get_data(as_text=True)
+    assert "No Wikidata link" in page
+    assert "left unlinked" in page
+
+
+def test_a_browser_gets_html_and_curl_gets_html_too(client: FlaskClient) -> None:
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    assert client.get("/id/paper", headers={"Accept": browser}).mimetype == "text/html"
+    assert client.get("/id/paper", headers={"Accept": "*/*"}).mimetype == "text/html"
+
+
+# --- RDF ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "fmt", "media_type", "rdflib_format"),
+    [
+        ("text/turtle", None, "text/turtle", "turtle"),
+        ("application/ld+json", None, "application/ld+json", "json-ld"),
+        ("text/html", "ttl", "text/turtle", "turtle"),  # format= overrides Accept
+        (None, "jsonld", "application/ld+json", "json-ld"),
+        ("application/n-triples", None, "application/n-triples", "nt"),
+    ],
+)
+def test_city_in_rdf(  # noqa: PLR0917 - fixtures and the parameter table
+    client: FlaskClient,
+    served: Dataset,
+    accept: str | None,
+    fmt: str | None,
+    media_type: str,
+    rdflib_format: str,
+) -> None:
+    response = client.get(
+        "/id/city/tehran",
+        headers={"Accept": accept} if accept else {},
+        query_string={"format": fmt} if fmt else {},
+    )
+    assert response.status_code == 200
+    assert response.mimetype == media_type
+    assert "Accept" in response.headers["Vary"]
+    graph = Graph().parse(data=response.data, format=rdflib_format)
+    kg = served.get_context(CDKG_GRAPH)
+    # the CBD: every triple with Tehran as subject
+    assert set(graph.triples((TEHRAN, None, None))) == set(kg.triples((TEHRAN, None, None)))
+    # plus the labels of what it links to
+    assert (URIRef(ID + "country/iran"), RDFS.label, Literal("Iran", lang="en")) in graph
+    assert (TEHRAN, SKOS.exactMatch, URIRef("http://www.wikidata.org/entity/Q3616")) in graph
+
+
+def test_a_statement_of_the_wikidata_view_dereferences(client: FlaskClient) -> None:
+    response = client.get("/id/statement/tehran--los-angeles/Q3616?format=ttl")
+    assert response.status_code == 200
+    graph = Graph().parse(data=response.data, format="turtle")
+    ps = URIRef("http://www.wikidata.org/prop/statement/P190")
+    assert graph.value(URIRef(ID + "statement/tehran--los-angeles/Q3616"), ps) == URIRef(
+        "http://www.wikidata.org/entity/Q65"
+    )
+
+
+def test_unknown_id_is_a_404_json_error(client: FlaskClient) -> None:
+    response = client.get("/id/city/atlantis", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.mimetype == "application/json"
+    error = response.json["error"]  # type: ignore[index]
+    assert error["type"] == "NotFound"
+    assert "https://w3id.org/cdkg/id/city/atlantis" in error["message"]
+
+
+def test_unacceptable_format_is_406(client: FlaskClient) -> None:
+    response = client.get("/id/city/tehran", headers={"Accept": "image/png"})
+    assert response.status_code == 406
+
+
+# --- the ontology -------------------------------------------------------------------------------
+
+
+def test_ontology_in_html_and_turtle(client: FlaskClient, served: Dataset) -> None:
+    page = client.get("/ontology", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'id="IranianCity"' in page  # https://w3id.org/cdkg/ontology#IranianCity lands here
+    turtle = client.get("/ontology", headers={"Accept": "text/turtle"})
+    assert turtle.mimetype == "text/turtle"
+    graph = Graph().parse(data=turtle.data, format="turtle")
+    assert (CDKG.IranianCity, RDFS.label, None) in graph
+    assert not list(graph.triples((TEHRAN, None, None))), "the ontology, not the data"
+
+
+# --- the map, alone -----------------------------------------------------------------------------
+
+
+def test_map_has_a_point_per_place_and_a_line_per_tie() -> None:
+    drawing = svg(Point("A & B", 35.7, 51.4), [Point("C", 48.9, 2.35), Point("D", -33.9, 18.4)])
+    assert drawing.startswith("<svg")
+    assert drawing.endswith("</svg>")
+    assert drawing.count("<circle") == 3
+    assert drawing.count('<line class="tie"') == 2
+    assert "A &amp; B" in drawing
+    assert "http" not in drawing.replace("http://www.w3.org/2000/svg", "")
+
+
+# --- the diff over HTTP -------------------------------------------------------------------------
+
+
+def test_wikidata_diff_csv_has_the_clis_columns_and_rows(client: FlaskClient, served: Dataset):
+    response = client.get("/wikidata-diff?format=csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    table = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert list(table[0]) == list(wikidata.COLUMNS)
+    expected = io.StringIO()
+    paper = wikidata.paper_ties(served.get_context(CDKG_GRAPH))
+    wikidata.write(wikidata.diff(paper, wikidata.read_snapshot(SNAPSHOT)), "csv", expected)
+    assert response.get_data(as_text=True) == expected.getvalue()
+
+
+def test_wikidata_diff_json_and_quickstatements(client: FlaskClient) -> None:
+    rows = json.loads(client.get("/wikidata-diff").data)
+    status = {(r["iranian_city"], r["partner_city"]): r["status"] for r in rows}
+    assert status[("Tehran", "Los Angeles")] == "both"
+    assert status[("Tehran", "London")] == "wikidata_only"
+    assert status[("Isfahan", "Gyeongju")] == "paper_only"
+    lines = client.get("/wikidata-diff?format=quickstatements").get_data(as_text=True)
+    assert "Q3616\tP190\tQ9361\tS1476" in lines  # Tehran-Bishkek, paper only
+
+
+def test_wikidata_diff_endpoint_off_the_allow_list_is_403(client: FlaskClient) -> None:
+    response = client.get("/wikidata-diff?endpoint=http://127.0.0.1:9/sparql")
+    assert response.status_code == 403
+
+
+def test_wikidata_diff_without_a_snapshot_is_404() -> None:
+    app = create_app(Settings(), load_dataset(), queries=Registry({}))
+    response = app.test_client().get("/wikidata-diff")
+    assert response.status_code == 404
+    assert "--wikidata-snapshot" in response.json["error"]["hint"]  # type: ignore[index]
