@@ -1,0 +1,83 @@
+"""An entity page in real headless Chromium (Debian's, via Playwright) against a real
+``cdkg serve``, offline: Tehran's labels, its ties table, and the map, whose points and tie lines
+are counted in the rendered SVG. A screenshot is saved for people to look at."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from rdflib import Graph, URIRef
+
+from cdkg.graph import CDKG, ID
+from test_cors_browser import CHROMIUM, FLAGS
+from test_entity_pages import partners_with_coordinates
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Debian's chromium is missing: apt-get install chromium (scripts/test does)")
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only the browser tests
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page that may reach only 127.0.0.1; anything else is aborted and recorded."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.outside = []  # type: ignore[attr-defined]
+
+    def route(route) -> None:
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            page.outside.append(route.request.url)  # type: ignore[attr-defined]
+            route.abort()
+
+    page.route("**/*", route)
+    yield page
+    context.close()
+
+
+def test_tehran_page_and_its_map(page, live_server, kg_graph: Graph):
+    tehran = URIRef(ID + "city/tehran")
+    partners = partners_with_coordinates(kg_graph, tehran)
+    ties = len(list(kg_graph.subjects(CDKG.iranianCity, tehran)))
+    page.goto(live_server.url + "/id/city/tehran")
+    assert page.locator("#label-en").inner_text() == "Tehran"
+    assert page.locator("#label-fa").inner_text() == "تهران"
+    assert page.locator("#ties tbody tr").count() == ties
+    map_ = page.locator("#map svg")
+    assert map_.is_visible()
+    assert map_.locator("circle").count() == 1 + partners
+    assert map_.locator("circle.city").count() == 1
+    assert map_.locator("line.tie").count() == partners
+    box = map_.bounding_box()
+    assert box is not None
+    assert box["width"] > 300
+    assert box["height"] > 100
+    # every point is drawn inside the map
+    for circle in map_.locator("circle").all():
+        dot = circle.bounding_box()
+        assert dot is not None
+        assert box["x"] <= dot["x"] <= box["x"] + box["width"]
+        assert box["y"] <= dot["y"] <= box["y"] + box["height"]
+    shot = Path(tempfile.mkdtemp(prefix="cdkg-entity-")) / "tehran.png"
+    page.screenshot(path=str(shot), full_page=False)
+    print(f"screenshot: {shot}")  # for the person running the tests
+    page.click("#ties tbody tr:first-child td:first-child a")
+    page.wait_for_url("**/id/city/los-angeles")
+    assert page.locator("#label-en").inner_text() == "Los Angeles"
+    assert page.locator("#map svg circle.city").count() == 1
+    assert page.outside == [], "the page reached for the network"  # type: ignore[attr-defined]
