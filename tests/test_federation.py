@@ -182,3 +182,30 @@ def test_wikidata_diff_from_the_standin_endpoint_equals_the_snapshots(
     table = list(csv.DictReader(io.StringIO(from_endpoint.stdout)))
     assert {r["status"] for r in table} == {"both", "paper_only", "wikidata_only"}
     assert from_endpoint.stdout == from_snapshot.stdout
+
+
+def fetch_text(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - local servers
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode("utf-8")
+
+
+def test_wikidata_diff_over_http_from_the_snapshot_and_the_standin(
+    fed_server: LiveServer,
+    standin: StandIn,
+    run_cdkg: Callable[..., subprocess.CompletedProcess[str]],
+):
+    cli = run_cdkg("wikidata-diff", "--snapshot", SNAPSHOT, "--format", "csv")
+    status, snapshot = fetch_text(fed_server.url + "/wikidata-diff?format=csv")
+    assert status == 200
+    assert snapshot == cli.stdout
+    query = urlencode({"format": "csv", "endpoint": standin.sparql})
+    status, endpoint = fetch_text(f"{fed_server.url}/wikidata-diff?{query}")
+    assert status == 200, endpoint
+    assert endpoint == cli.stdout
+    status, refused = fetch_text(
+        fed_server.url + "/wikidata-diff?" + urlencode({"endpoint": "http://127.0.0.1:9/x"})
+    )
+    assert status == 403, refused
