@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdkg import __version__, bench, settings, turtlefmt
+from cdkg import __version__, bench, bench_http, settings, turtlefmt
 from cdkg.citation import Citation, paper_reference
 from cdkg.errors import BadParameter, CdkgError
 from cdkg.graph import data_files, dataset_version, load_dataset, load_graph
@@ -211,11 +211,18 @@ BENCH = Command(
     "bench", "time start-up (load + validate) against named peers", bench.configure, bench.main
 )
 
+BENCH_HTTP = Command(
+    "bench-http",
+    "load cdkg serve and rdflib-endpoint side by side with concurrent clients",
+    bench_http.configure,
+    bench_http.main,
+)
+
 FORMAT = Command(
     "format", "rewrite Turtle files in the house style", turtlefmt.configure, turtlefmt.main
 )
 
-COMMANDS: tuple[Command, ...] = (VALIDATE, QUERY, QUERIES, SERVE, BENCH, FORMAT)
+COMMANDS: tuple[Command, ...] = (VALIDATE, QUERY, QUERIES, SERVE, BENCH, BENCH_HTTP, FORMAT)
 
 
 def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentParser:

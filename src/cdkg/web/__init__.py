@@ -42,6 +42,7 @@ from cdkg.resources import kg_dir
 from cdkg.settings import Settings
 from cdkg.views import build_views, load_views
 from cdkg.web import (
+    body,
     canned,
     cors,
     dump,
@@ -83,7 +84,6 @@ def create_app(
         published += catalog(queries)
     build_views(dataset, load_views())  # e.g. the Wikidata-shaped view, cdkg.views
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["cdkg"] = Endpoint(
         settings=settings,
@@ -95,6 +95,7 @@ def create_app(
     )
     errors.init_app(app)
     cors.init_app(app, settings.cors_origins)
+    body.init_app(app, settings.max_body)
     for module in (sparql, service, dump, yasgui, canned, openapi, entity, wikidiff):
         app.register_blueprint(module.bp)
     return app

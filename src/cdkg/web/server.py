@@ -14,17 +14,23 @@ rdflib up), then listen.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-import waitress
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
+from waitress.task import ErrorTask, Task, WSGITask
+from waitress.utilities import RequestEntityTooLarge
 
 from cdkg.graph import CDKG_GRAPH, kg_files, load_dataset
 from cdkg.settings import Settings
 from cdkg.validate import load_checks, load_shapes, validate
 from cdkg.web import create_app
+from cdkg.web.body import TOO_LARGE
 
 log = logging.getLogger("cdkg.serve")
 
@@ -65,14 +71,47 @@ def serve(
         settings.max_rows,
         settings.workers,
     )
-    waitress.serve(
+    server = create_server(
         app,
         host=settings.host,
         port=settings.port,
         threads=settings.workers + EXTRA_THREADS,
-        # waitress buffers a whole body before the app sees it; the app answers 413 (with CORS
-        # and JSON) up to this, and waitress itself refuses anything larger.
+        # waitress buffers a whole body before the app sees it. Up to this size it reads the body
+        # and the app answers 413 on a connection that stays open; beyond it, waitress reads no
+        # body and _Channel has the app answer 413 all the same, then closes the connection.
         max_request_body_size=max(settings.max_body * 4, 1 << 20),
         ident="cdkg",
     )
+    listeners = (server.map or {}).values() if isinstance(server, MultiSocketServer) else [server]
+    for listener in listeners:
+        if isinstance(listener, BaseWSGIServer):
+            listener.channel_class = _Channel
+    server.print_listen("Serving on http://{}:{}")
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
     return 0
+
+
+class _TooLargeTask(WSGITask):
+    """A request whose body waitress would not read, answered by the app (our JSON 413, with
+    CORS) rather than by waitress's plain-text 413. The unread body is still on the wire, so the
+    connection closes after the answer."""
+
+    def get_environment(self) -> dict[str, Any]:
+        environ: dict[str, Any] = super().get_environment()
+        environ[TOO_LARGE] = True
+        return environ
+
+    def execute(self) -> None:
+        self.set_close_on_finish()
+        super().execute()
+
+
+def _error_task(channel: HTTPChannel, request: Any) -> Task:
+    if isinstance(request.error, RequestEntityTooLarge):
+        return _TooLargeTask(channel, request)
+    return ErrorTask(channel, request)
+
+
+class _Channel(HTTPChannel):
+    error_task_class = staticmethod(_error_task)  # type: ignore[assignment]

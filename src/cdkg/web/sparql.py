@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from cdkg import guard
 from cdkg.engine import QueryRequest
-from cdkg.errors import SPARQL_PROTOCOL, BadParameter, PayloadTooLarge, UnsupportedMediaType
+from cdkg.errors import SPARQL_PROTOCOL, BadParameter, UnsupportedMediaType
 from cdkg.web import service
 from cdkg.web.state import endpoint
 
@@ -28,7 +28,6 @@ UPDATE = "application/sparql-update"
 @bp.route("/sparql/", methods=["GET", "POST"], endpoint="sparql_slash")
 def sparql() -> Response:
     state = endpoint()
-    _check_body_size(request, state.settings.max_body)
     params = _params(request)
     queries, updates = params.getlist("query"), params.getlist("update")
     if updates or request.mimetype == UPDATE:
@@ -97,14 +96,6 @@ def _params(req: Request) -> MultiDict[str, str]:
             hint=f"curl: -H 'Content-Type: {DIRECT}' --data-binary @query.rq",
         )
     return params
-
-
-def _check_body_size(req: Request, limit: int) -> None:
-    if req.content_length is not None and req.content_length > limit:
-        raise PayloadTooLarge(
-            f"the request body is {req.content_length:,} bytes; the limit is {limit:,}",
-            hint="send a shorter query; the operator can raise --max-body",
-        )
 
 
 def _content_type(media_type: str) -> str:

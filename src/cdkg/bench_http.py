@@ -1,0 +1,438 @@
+"""``cdkg bench-http``: the endpoint under concurrent clients, side by side with rdflib-endpoint.
+
+One run starts ``cdkg serve`` and ``rdflib-endpoint serve`` (PyPI ``rdflib-endpoint``, on uvicorn)
+on two free loopback ports, over the same files (the shipped ontology and data), and checks that
+both return the same number of rows for each canned query. Then, in rounds that alternate which
+server goes first, ``--clients`` threads (20 by default) send the canned queries (``queries/*.rq``
+with their default parameters, POSTed as ``query=`` forms, JSON results) to one server at a time
+for ``--duration`` seconds or ``--max-requests`` requests, whichever ends first. It does so twice:
+
+- ``same``: each query's text is the same every time, so cdkg answers from its result cache and
+  rdflib-endpoint from its cache of parsed queries: what a client repeating a query sees;
+- ``unique``: a numbered comment makes every text new, so every request is parsed and evaluated.
+
+For each server and mode it reports requests, errors (by kind), answers whose row count differs
+from that server's own first answer, throughput (answered requests per second), and p50 and p99
+latency of the answered requests, then the ratios cdkg / rdflib-endpoint. Errors are counted,
+never raised: a server failing under load is a result. The load generator runs on the same
+machine and takes CPU from both servers alike; only the ratios are meant to be compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from cdkg.graph import kg_files
+from cdkg.queries import Registry
+from cdkg.resources import kg_dir
+
+OURS = "cdkg"
+PEER = "rdflib-endpoint"
+MODES = ("same", "unique")
+ACCEPT = "application/sparql-results+json"
+#: Seconds a client waits for one answer before counting a timeout.
+CLIENT_TIMEOUT = 60.0
+
+
+# --- statistics (pure; tested) ------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank ``q``-th percentile (0 < q <= 100) of ``values``; NaN when empty."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = math.ceil(q / 100 * len(ordered))
+    return ordered[max(rank, 1) - 1]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """One server in one mode: answered requests, failures, and timing."""
+
+    answered: int
+    errors: int
+    wrong_rows: int
+    per_second: float
+    p50: float
+    p99: float
+
+
+def summarize(latencies: Sequence[float], errors: int, wrong_rows: int, elapsed: float) -> Stats:
+    """Stats of a phase: ``latencies`` (seconds) of the answers with the right row count."""
+    return Stats(
+        answered=len(latencies),
+        errors=errors,
+        wrong_rows=wrong_rows,
+        per_second=len(latencies) / elapsed if elapsed > 0 else math.nan,
+        p50=percentile(latencies, 50),
+        p99=percentile(latencies, 99),
+    )
+
+
+def ratio(ours: float, peer: float) -> float:
+    """``ours / peer``, NaN when either is missing or the peer is zero."""
+    if math.isnan(ours) or math.isnan(peer) or peer == 0:
+        return math.nan
+    return ours / peer
+
+
+def _x(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.3g}x"
+
+
+def _ms(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value * 1000:.0f} ms"
+
+
+# --- the servers --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    """A server child process, where it listens, and its log."""
+
+    name: str
+    command: list[str]
+    port: int
+    path: str  # of the SPARQL service
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CDKG_")}
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                self.command, stdout=log, stderr=subprocess.STDOUT, env=env
+            )
+
+    def wait_ready(self, within: float) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited at start-up:\n{self.tail()}")
+            try:
+                status, _ = post(self.port, self.path, "ASK {}", timeout=5)
+                if status == 200:
+                    return
+            except (OSError, http.client.HTTPException):
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{self.name} did not answer within {within:g} s:\n{self.tail()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def servers(files: Sequence[Path], logs: Path, workers: int | None) -> tuple[Server, Server]:
+    """``cdkg serve`` (which serves the shipped ``files``) and ``rdflib-endpoint serve`` over
+    ``files``, not started."""
+    ours_port, peer_port = free_port(), free_port()
+    ours = [sys.executable, "-m", "cdkg.cli", "serve", "--port", str(ours_port)]
+    if workers is not None:
+        ours += ["--workers", str(workers)]
+    peer = [sys.executable, "-m", "rdflib_endpoint", "serve", *map(str, files)]
+    peer += ["--host", "127.0.0.1", "--port", str(peer_port)]
+    return (
+        Server(OURS, ours, ours_port, "/sparql", logs / "cdkg.log"),
+        Server(PEER, peer, peer_port, "/", logs / "rdflib-endpoint.log"),  # its CLI serves at /
+    )
+
+
+# --- the clients --------------------------------------------------------------------------------
+
+
+def post(
+    port: int,
+    path: str,
+    query: str,
+    *,
+    connection: http.client.HTTPConnection | None = None,
+    timeout: float = CLIENT_TIMEOUT,
+) -> tuple[int, bytes]:
+    """POST ``query`` as a form to ``path`` on the loopback ``port``: (status, body)."""
+    conn = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(
+            "POST",
+            path,
+            body=urllib.parse.urlencode({"query": query}),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": ACCEPT},
+        )
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        if connection is None:
+            conn.close()
+
+
+def rows(body: bytes) -> int:
+    """Rows of a SPARQL JSON answer (1 for ASK)."""
+    answer = json.loads(body)
+    if "boolean" in answer:
+        return 1
+    return len(answer["results"]["bindings"])
+
+
+@dataclass
+class Tally:
+    """What the clients of one phase saw; threads add to it under ``lock``."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    wrong_rows: int = 0
+    elapsed: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def drive(
+    server: Server,
+    texts: Sequence[str],
+    expected: Sequence[int],
+    *,
+    clients: int,
+    duration: float,
+    max_requests: int,
+    unique: bool,
+    tally: Tally,
+) -> None:
+    """Run ``clients`` threads against ``server`` until ``duration`` or ``max_requests``."""
+    issued = itertools.count()
+    deadline = time.monotonic() + duration
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=CLIENT_TIMEOUT)
+        while time.monotonic() < deadline:
+            n = next(issued)
+            if n >= max_requests:
+                break
+            i = n % len(texts)
+            text = f"{texts[i]}\n# bench request {n}\n" if unique else texts[i]
+            started = time.perf_counter()
+            try:
+                status, body = post(server.port, server.path, text, connection=conn)
+                got = rows(body) if status == 200 else None
+            except (OSError, http.client.HTTPException, ValueError, KeyError) as err:
+                conn.close()  # reconnects on the next request
+                with tally.lock:
+                    tally.errors[type(err).__name__] += 1
+                continue
+            took = time.perf_counter() - started
+            with tally.lock:
+                if status != 200:
+                    tally.errors[f"HTTP {status}"] += 1
+                elif got != expected[i]:
+                    tally.wrong_rows += 1
+                else:
+                    tally.latencies.append(took)
+        conn.close()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    tally.elapsed += time.monotonic() - started
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Options:
+    clients: int = 20
+    duration: float = 15.0
+    rounds: int = 2
+    max_requests: int = 5000
+    workers: int | None = None
+
+
+def run(options: Options, out: list[str]) -> int:
+    """Start both servers, check rows, measure; append the report's lines to ``out``.
+
+    Returns 0, or 1 if the servers disagree on a row count or either answered wrongly.
+    """
+    registry = Registry.load(kg_dir("queries"))
+    names = [q.name for q in registry]
+    texts = [q.bind({}) for q in registry]
+    files = kg_files()
+    with tempfile.TemporaryDirectory(prefix="cdkg-bench-http-") as logs:
+        pair = servers(files, Path(logs), options.workers)
+        try:
+            for server in pair:
+                server.start()
+            for server in pair:
+                server.wait_ready(within=120)
+            return _measure(pair, names, texts, options, out)
+        finally:
+            for server in pair:
+                server.stop()
+
+
+def _measure(
+    pair: tuple[Server, Server],
+    names: Sequence[str],
+    texts: Sequence[str],
+    options: Options,
+    out: list[str],
+) -> int:
+    counts = {s.name: [_first_rows(s, text) for text in texts] for s in pair}
+    out += [
+        f"{options.clients} concurrent clients; {len(names)} canned queries "
+        f"({', '.join(names)}) with default parameters, POSTed as forms, JSON results; "
+        f"{options.rounds} rounds of at most {options.duration:g} s or "
+        f"{options.max_requests} requests per server and mode, alternating which goes first; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} before. {_versions()}.",
+        "",
+        f"| query | rows from {OURS} | rows from {PEER} | |",
+        "|---|---|---|---|",
+    ]
+    disagree = 0
+    for name, a, b in zip(names, counts[OURS], counts[PEER], strict=True):
+        same = a == b and a >= 0
+        disagree += not same
+        out.append(f"| {name} | {_count(a)} | {_count(b)} | {'same' if same else 'MISMATCH'} |")
+    out += [
+        "",
+        "| texts | server | answered | errors | wrong rows | req/s | p50 | p99 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    wrong = 0
+    for mode in MODES:
+        tallies = {s.name: Tally() for s in pair}
+        for round_ in range(options.rounds):
+            for server in pair if round_ % 2 == 0 else pair[::-1]:
+                drive(
+                    server,
+                    texts,
+                    counts[server.name],
+                    clients=options.clients,
+                    duration=options.duration,
+                    max_requests=options.max_requests,
+                    unique=mode == "unique",
+                    tally=tallies[server.name],
+                )
+        stats = {}
+        for server in pair:
+            t = tallies[server.name]
+            stats[server.name] = s = summarize(
+                t.latencies, sum(t.errors.values()), t.wrong_rows, t.elapsed
+            )
+            wrong += s.wrong_rows
+            kinds = ", ".join(f"{k}: {v}" for k, v in t.errors.most_common())
+            out.append(
+                f"| {mode} | {server.name} | {s.answered} | {s.errors}"
+                f"{f' ({kinds})' if kinds else ''} | {s.wrong_rows} | {s.per_second:.1f} "
+                f"| {_ms(s.p50)} | {_ms(s.p99)} |"
+            )
+        ours, peer = stats[OURS], stats[PEER]
+        out.append(
+            f"| {mode} | **{OURS} / {PEER}** | | | | "
+            f"**{_x(ratio(ours.per_second, peer.per_second))}** "
+            f"| {_x(ratio(ours.p50, peer.p50))} | {_x(ratio(ours.p99, peer.p99))} |"
+        )
+    out += [
+        "",
+        f"req/s counts answers with the right rows; above 1x, {OURS} answers more per second; "
+        f"latency ratios below 1x: {OURS} answers sooner. "
+        f"Load average {os.getloadavg()[0]:.1f} after.",
+    ]
+    return 1 if disagree or wrong else 0
+
+
+def _first_rows(server: Server, text: str) -> int:
+    """The row count of one answer to ``text``; -1 if it failed."""
+    try:
+        status, body = post(server.port, server.path, text)
+        return rows(body) if status == 200 else -1
+    except (OSError, http.client.HTTPException, ValueError, KeyError):
+        return -1
+
+
+def _count(n: int) -> str:
+    return "failed" if n < 0 else str(n)
+
+
+def _versions() -> str:
+    found = []
+    for package in ("cdkg", "rdflib", "waitress", "rdflib-endpoint", "uvicorn"):
+        try:
+            found.append(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{package} (not installed)")
+    return ", ".join(found)
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    defaults = Options()
+    parser.add_argument("--clients", type=int, default=defaults.clients, help="default 20")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=defaults.duration,
+        help="seconds per server, mode and round (default 15)",
+    )
+    parser.add_argument("--rounds", type=int, default=defaults.rounds, help="default 2")
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=defaults.max_requests,
+        help="most requests per server, mode and round (default 5000)",
+    )
+    parser.add_argument(
+        "--workers", type=int, help="cdkg serve's --workers (default: its own default)"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        import rdflib_endpoint  # noqa: F401, PLC0415  (optional: the peer, from the bench extra)
+    except ImportError:
+        print(
+            "cdkg bench-http: rdflib-endpoint is not installed; pip install 'cdkg[bench]' "
+            "(bash scripts/bench-http does)",
+            file=sys.stderr,
+        )
+        return 2
+    options = Options(args.clients, args.duration, args.rounds, args.max_requests, args.workers)
+    out: list[str] = []
+    code = run(options, out)
+    print("\n".join(out))
+    return code
