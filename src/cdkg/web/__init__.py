@@ -18,7 +18,9 @@ path                   methods         handler
                                        Turtle, JSON-LD, N-Triples, RDF/XML
 ``/ontology``          GET             :mod:`.entity`: the ontology, HTML or RDF
 ``/wikidata-diff``     GET             :mod:`.wikidiff`: the paper's ties against Wikidata P190
-``/static/yasgui/..``  GET             the vendored YASGUI build
+``/views/<view>``      GET             :mod:`.visual`: map, timeline, network of a query's rows;
+                                       ``/views/search``: Persian-aware search
+``/static/..``         GET             the vendored YASGUI, Leaflet, cytoscape, world outline
 =====================  ==============  ============================================================
 
 Every response carries CORS headers (:mod:`.cors`); every error, whatever raised it, goes through
@@ -51,6 +53,7 @@ from cdkg.web import (
     openapi,
     service,
     sparql,
+    visual,
     wikidiff,
     yasgui,
 )
@@ -96,6 +99,6 @@ def create_app(
     errors.init_app(app)
     cors.init_app(app, settings.cors_origins)
     body.init_app(app, settings.max_body)
-    for module in (sparql, service, dump, yasgui, canned, openapi, entity, wikidiff):
+    for module in (sparql, service, dump, yasgui, canned, openapi, entity, wikidiff, visual):
         app.register_blueprint(module.bp)
     return app

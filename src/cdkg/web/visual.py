@@ -1,0 +1,83 @@
+"""The views: a map, a timeline and a network of any query's rows, and a Persian-aware search.
+
+``/views/map``, ``/views/timeline`` and ``/views/network`` draw the rows of a query, run in the
+browser against ``/sparql``: by default the canned ``views-ties-geo`` (every tie with its cities'
+coordinates, year, region, civilisation and provenance); ``?name=NAME`` (plus that query's
+parameters) draws another canned query, ``?query=TEXT`` any SPARQL. In the spirit of WDQS's
+``#defaultView:Map`` comment, ``/views/?query=TEXT`` (or ``?name=``) opens the view a
+``#defaultView:Map|Timeline|Graph`` comment line names (a canned query may say the same in a
+``#+ tags:`` entry ``view-map``, ``view-timeline`` or ``view-network``). ``/views/search`` is the
+search box over the canned ``search`` query. The pages load only vendored files from ``static/``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from cdkg.web.state import endpoint
+
+bp = Blueprint("visual", __name__)
+
+VIEWS = ("map", "timeline", "network")
+#: The query each view draws when none is given.
+DEFAULT_QUERY = "views-ties-geo"
+#: WDQS's view comments (https://www.mediawiki.org/wiki/Wikidata_Query_Service/User_Manual#defaultView)
+_DEFAULT_VIEW = re.compile(r"^\s*#\s*defaultView:\s*(\w+)", re.MULTILINE | re.IGNORECASE)
+_WDQS_NAMES = {"map": "map", "timeline": "timeline", "graph": "network", "network": "network"}
+
+
+def default_view(text: str, tags: tuple[str, ...] = ()) -> str | None:
+    """The view a query asks for: a ``#defaultView:X`` comment, else a ``view-X`` tag."""
+    if found := _DEFAULT_VIEW.search(text):
+        return _WDQS_NAMES.get(found.group(1).lower())
+    for tag in tags:
+        if tag.startswith("view-") and tag[5:] in VIEWS:
+            return tag[5:]
+    return None
+
+
+def chosen_query() -> tuple[str, str, str]:
+    """(name, text, URL) of the query the request names: ``query=``, ``name=`` or the default.
+    A canned query's parameters come from the other request arguments."""
+    if text := request.args.get("query", "").strip():
+        return "", text, ""
+    name = request.args.get("name") or DEFAULT_QUERY
+    params = {k: v for k, v in request.args.items() if k not in ("name", "query") and v}
+    query = endpoint().queries.get(name)
+    url = url_for("canned.run", name=name, _external=True, **params)
+    return name, query.bind(params), url
+
+
+@bp.route("/views/")
+def pick() -> Response:
+    """Open the view the query asks for (``#defaultView:...``), the map otherwise."""
+    name, text, _ = chosen_query()
+    tags = endpoint().queries.get(name).tags if name else ()
+    view = default_view(text, tuple(tags)) or "map"
+    return redirect(url_for("visual.view", view=view, **request.args))
+
+
+@bp.route("/views/<view>")
+def view(view: str) -> str:
+    if view not in VIEWS:
+        abort(404)
+    state = endpoint()
+    name, text, url = chosen_query()
+    return render_template(
+        "view.html",
+        view=view,
+        views=VIEWS,
+        name=name,
+        text=text,
+        query_url=url,
+        periods=state.queries.get("views-periods").text,
+        version=state.version,
+    )
+
+
+@bp.route("/views/search")
+def search() -> str:
+    return render_template("search.html", version=endpoint().version, views=VIEWS)
