@@ -54,7 +54,8 @@ def from_http(exc: HTTPException) -> CdkgError:
     if exc.code == 404:
         return NotFound(
             f"nothing at {request.path}",
-            hint="the SPARQL endpoint is at /sparql, the query page at /, VoID at /void",
+            hint="the SPARQL endpoint is at /sparql, the query page at /, VoID at /void, "
+            "the canned queries at /queries",
         )
     if exc.code == 405:
         allowed = sorted(getattr(exc, "valid_methods", None) or ())
