@@ -66,15 +66,20 @@ def view(view: str) -> str:
         abort(404)
     state = endpoint()
     name, text, url = chosen_query()
+    config = {
+        "view": view,
+        "sparql": url_for("sparql.sparql", _external=True),
+        "name": name,
+        "query": text,
+        "queryUrl": url,
+        "periods": state.queries.get("views-periods").text,
+        # the network view draws the memberships beside the default query's ties
+        "memberships": state.queries.get("views-memberships").text if name == DEFAULT_QUERY else "",
+        "version": state.version,
+        "world": url_for("static", filename="world-atlas/countries-110m.json"),
+    }
     return render_template(
-        "view.html",
-        view=view,
-        views=VIEWS,
-        name=name,
-        text=text,
-        query_url=url,
-        periods=state.queries.get("views-periods").text,
-        version=state.version,
+        "view.html", view=view, views=VIEWS, name=name, text=text, query_url=url, config=config
     )
 
 
