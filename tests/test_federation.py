@@ -50,6 +50,7 @@ def fed_server(start_server: Callable[..., LiveServer], standin: StandIn) -> Liv
         *("--allow-service", standin.sparql),
         *("--allow-service", standin.url + "/slow"),
         *("--allow-service", standin.url + "/broken"),
+        *("--allow-service", standin.url + "/redirect"),
         *("--timeout", "20", "--service-timeout", str(SERVICE_TIMEOUT)),
         *("--wikidata-snapshot", str(SNAPSHOT)),
     )
@@ -171,6 +172,20 @@ def test_a_failing_service_is_502(fed_server: LiveServer, standin: StandIn):
     assert status == 502, body
     assert body["error"]["type"] == "BadGateway"
     assert "HTTP 500" in body["error"]["message"]
+
+
+def test_a_redirect_off_the_allow_list_is_not_followed(
+    fed_server: LiveServer, standin: StandIn, listener: socket.socket
+):
+    standin.redirect_to = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+    status, body = post(
+        fed_server, f"SELECT * WHERE {{ SERVICE <{standin.url}/redirect> {{ ?s ?p ?o }} }}"
+    )
+    assert status == 502, body
+    assert "HTTP 307" in body["error"]["message"]
+    time.sleep(0.5)
+    with pytest.raises(BlockingIOError):
+        listener.accept()  # the redirect's target was never contacted
 
 
 def test_wikidata_diff_from_the_standin_endpoint_equals_the_snapshots(

@@ -7,7 +7,8 @@ Wikidata-shaped graph built from ``shared/reference/wikidata-p190-snapshot.csv``
 and Isfahan), marked ``rdfs:comment "MADE-UP TEST DATA"`` on each item that has it.
 
 Paths: ``/sparql`` answers; ``/slow`` waits :data:`SLOW_SECONDS` before answering; ``/broken``
-answers HTTP 500. Every request is recorded (method, path, query text).
+answers HTTP 500; ``/redirect`` answers 307 to :attr:`StandIn.redirect_to`. Every request is
+recorded (method, path, query text).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class StandIn:
     server: http.server.ThreadingHTTPServer | None = None
     requests: list[tuple[str, str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    redirect_to: str = "http://127.0.0.1:9/sparql"
 
     @property
     def url(self) -> str:
@@ -88,6 +90,12 @@ class StandIn:
                 standin.requests.append((self.command, path, query))
                 if path == "/slow":
                     time.sleep(SLOW_SECONDS)
+                if path == "/redirect":
+                    self.send_response(307)
+                    self.send_header("Location", standin.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if path == "/broken":
                     self.reply(500, b"boom", "text/plain")
                     return
