@@ -1,0 +1,55 @@
+/* The search box: runs the canned query "search" (/queries/search?q=...) and lists what it finds. */
+"use strict";
+
+(() => {
+  const config = JSON.parse(document.getElementById("search-config").textContent);
+  const form = document.getElementById("search");
+  const list = document.getElementById("results");
+  const status = document.getElementById("status");
+  window.cdkgSearch = {done: false, results: []};
+
+  async function run(q) {
+    window.cdkgSearch = {done: false, results: []};
+    list.replaceChildren();
+    if (!q.trim()) { status.textContent = ""; window.cdkgSearch.done = true; return; }
+    status.textContent = "Searching…";
+    const response = await fetch(config.url + "?q=" + encodeURIComponent(q), {headers: {Accept: "application/sparql-results+json"}});
+    const answer = await response.json();
+    if (!response.ok) { status.textContent = "Error: " + answer.error.message; window.cdkgSearch.done = true; return; }
+    const seen = new Map();
+    for (const row of answer.results.bindings) {
+      const id = row.entity.value;
+      if (!seen.has(id)) seen.set(id, row);
+    }
+    for (const [id, row] of seen) {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = id;
+      link.className = "entity";
+      link.textContent = row.label_en ? row.label_en.value : id;
+      item.appendChild(link);
+      if (row.label_fa) {
+        const fa = document.createElement("span");
+        fa.lang = "fa";
+        fa.dir = "rtl";
+        fa.textContent = " · " + row.label_fa.value;
+        item.appendChild(fa);
+      }
+      const kind = document.createElement("span");
+      kind.className = "muted";
+      kind.textContent = ` (${row.class.value.split("#").pop()}; matched «${row.matched.value}»)`;
+      item.appendChild(kind);
+      list.appendChild(item);
+    }
+    status.textContent = `${seen.size} found for «${q}»`;
+    window.cdkgSearch = {done: true, results: [...seen.keys()]};
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const q = document.getElementById("q").value;
+    history.replaceState(null, "", "?q=" + encodeURIComponent(q));
+    run(q);
+  });
+  run(document.getElementById("q").value);
+})();
