@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdkg import __version__, bench, bench_http, settings, turtlefmt
+from cdkg import __version__, bench, bench_http, settings, turtlefmt, wikidata
 from cdkg.citation import Citation, paper_reference
 from cdkg.errors import BadParameter, CdkgError
 from cdkg.graph import data_files, dataset_version, load_dataset, load_graph
@@ -222,7 +222,23 @@ FORMAT = Command(
     "format", "rewrite Turtle files in the house style", turtlefmt.configure, turtlefmt.main
 )
 
-COMMANDS: tuple[Command, ...] = (VALIDATE, QUERY, QUERIES, SERVE, BENCH, BENCH_HTTP, FORMAT)
+WIKIDATA_DIFF = Command(
+    "wikidata-diff",
+    "compare the paper's ties with Wikidata's P190 (snapshot CSV or SPARQL endpoint)",
+    wikidata.configure,
+    wikidata.main,
+)
+
+COMMANDS: tuple[Command, ...] = (
+    VALIDATE,
+    QUERY,
+    QUERIES,
+    SERVE,
+    BENCH,
+    BENCH_HTTP,
+    FORMAT,
+    WIKIDATA_DIFF,
+)
 
 
 def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentParser:
