@@ -49,8 +49,10 @@ class Sources:
 def _setup(setup: BlueprintSetupState) -> None:
     state = setup.app.extensions["cdkg"]
     path = state.settings.wikidata_snapshot
+    # the paper's side costs a query (~0.5 s): only when there is something to compare it with
+    wanted = path is not None or bool(state.settings.allow_service)
     setup.app.extensions["cdkg.wikidiff"] = Sources(
-        wikidata.paper_ties(state.dataset.get_context(CDKG_GRAPH)),
+        wikidata.paper_ties(state.dataset.get_context(CDKG_GRAPH)) if wanted else [],
         wikidata.read_snapshot(path) if path is not None else None,
     )
 
