@@ -1,0 +1,270 @@
+"""The views (map, timeline, network) and the search page in real headless Chromium (Debian's,
+driven by Playwright) against a real ``cdkg serve``, with every request off this origin aborted.
+
+Each view must draw as many cities, ties, years or periods as the graph holds (counted here with
+rdflib, not copied from the paper), its filters must change what it draws, and its export must
+give a non-empty SVG and PNG citing the dataset version. Screenshots and exports go to a temporary
+directory (``VIEWS_SCREENSHOTS`` to choose it), to look at.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+from rdflib import Dataset
+
+from cdkg.graph import load_dataset
+from endpoint_fixtures import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+PREFIXES = """PREFIX cdkg: <https://w3id.org/cdkg/ontology#>
+PREFIX geo: <http://www.w3.org/2003/01/geo/wgs84_pos#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX time: <http://www.w3.org/2006/time#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+
+
+@pytest.fixture(scope="module")
+def graph() -> Dataset:
+    return load_dataset()
+
+
+def count(graph: Dataset, where: str, what: str = "*") -> int:
+    rows = list(graph.query(f"{PREFIXES} SELECT (COUNT({what}) AS ?n) WHERE {{ {where} }}"))
+    return int(rows[0][0])  # type: ignore[index]
+
+
+TIES = """?tie a ?tie_class ; cdkg:iranianCity ?a ; cdkg:partnerCity ?b .
+FILTER (?tie_class IN (cdkg:SisterCityTie, cdkg:CooperationMoU))"""
+PLACED = TIES + " ?a geo:lat ?alat ; geo:long ?along . ?b geo:lat ?blat ; geo:long ?blong ."
+
+
+@pytest.fixture(scope="module")
+def server(start_server: Callable[..., LiveServer]) -> LiveServer:
+    """The shipped graph, with a time limit that leaves room for a loaded machine."""
+    return start_server("--timeout", "60", "--workers", "2")
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get("VIEWS_SCREENSHOTS")
+    if chosen:
+        Path(chosen).mkdir(parents=True, exist_ok=True)
+        return Path(chosen)
+    return tmp_path_factory.mktemp("views-screenshots")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Debian's chromium is missing: apt-get install chromium (scripts/test does)")
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only the browser tests
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server) -> Iterator:
+    """A page that may reach only the server; anything else is aborted and recorded."""
+    context = browser.new_context(viewport={"width": 1300, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.outside = []  # type: ignore[attr-defined]
+    page.errors = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda error: page.errors.append(str(error)))  # type: ignore[attr-defined]
+
+    def route(route) -> None:
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            page.outside.append(route.request.url)  # type: ignore[attr-defined]
+            route.abort()
+
+    page.route("**/*", route)
+    yield page
+    assert page.outside == [], "the page reached for the network"  # type: ignore[attr-defined]
+    assert page.errors == [], "the page raised"  # type: ignore[attr-defined]
+    context.close()
+
+
+def open_view(page, server: LiveServer, path: str) -> dict:
+    page.goto(server.url + path)
+    page.wait_for_function("() => window.cdkgView && window.cdkgView.ready", timeout=120_000)
+    return view_state(page)
+
+
+def view_state(page) -> dict:
+    state: dict = page.evaluate(
+        "() => Object.fromEntries(Object.entries(window.cdkgView).filter(([k]) => k !== 'export'))"
+    )
+    return state
+
+
+def choose(page, name: str, value: str) -> dict:
+    page.select_option(f"#filters select[name={name}]", value)
+    return view_state(page)
+
+
+# --- the map ------------------------------------------------------------------------------------
+
+
+def test_map_draws_every_tie_and_city_offline(page, server, graph, shots):
+    state = open_view(page, server, "/views/map")
+    ties = count(graph, PLACED)
+    cities = count(graph, "{ SELECT DISTINCT ?c WHERE { { " + PLACED + " BIND (?a AS ?c) } UNION { " + PLACED + " BIND (?b AS ?c) } } }")  # fmt: skip
+    assert (state["ties"], state["cities"]) == (ties, cities)
+    assert page.locator("path.cdkg-tie").count() == ties
+    assert page.locator("path.cdkg-city").count() == cities
+    assert page.locator(".leaflet-tile").count() == 0, "no tiles unless asked for"
+    page.screenshot(path=shots / "map.png")
+
+
+def test_map_filters_change_what_it_draws(page, server, graph, shots):
+    open_view(page, server, "/views/map")
+    east_asia = count(graph, PLACED + " ?b cdkg:country/cdkg:region <https://w3id.org/cdkg/id/region/east-asia> .")  # fmt: skip
+    assert choose(page, "region", "East Asia")["ties"] == east_asia
+    page.screenshot(path=shots / "map-east-asia.png")
+    choose(page, "region", "")
+    mous = count(graph, PLACED + " ?tie a cdkg:CooperationMoU .")
+    assert choose(page, "kind", "cooperation_mou")["ties"] == mous
+    choose(page, "kind", "")
+    islamic_iranian = count(graph, PLACED + " ?b cdkg:country/cdkg:civilisation <https://w3id.org/cdkg/id/civilisation/islamic-iranian> .")  # fmt: skip
+    assert choose(page, "civilisation", "Islamic-Iranian")["ties"] == islamic_iranian
+    choose(page, "civilisation", "")
+    # Moderation (2013-): a year equal to 2013 belongs to 2005-2013 (Table 3's rule)
+    moderation = count(graph, PLACED + " ?tie cdkg:startYear ?y . FILTER (xsd:integer(STR(?y)) > 2013)")  # fmt: skip
+    assert choose(page, "period", "Moderation")["ties"] == moderation
+    undated = count(graph, PLACED + " FILTER NOT EXISTS { ?tie cdkg:startYear ?y }")
+    assert choose(page, "period", "undated")["ties"] == undated
+    assert "period: undated" in page.inner_text("#caption")
+
+
+def test_map_tie_shows_year_and_provenance(page, server):
+    open_view(page, server, "/views/map")
+    page.locator("path.cdkg-tie").first.dispatch_event("click")
+    popup = page.wait_for_selector(".leaflet-popup-content", timeout=10_000).inner_text()
+    assert "Tehran" in popup and "Los Angeles" in popup
+    assert "1972" in popup
+    assert "Table 1, line 810" in popup
+
+
+# --- the timeline -------------------------------------------------------------------------------
+
+
+def test_timeline_draws_years_and_periods(page, server, graph, shots):
+    state = open_view(page, server, "/views/timeline")
+    years = count(graph, TIES + " ?tie cdkg:startYear ?y .", "DISTINCT ?y")
+    dated = count(graph, TIES + " ?tie cdkg:startYear ?y .")
+    periods = count(graph, "?d a cdkg:Discourse ; cdkg:period ?p .")
+    assert (state["years"], state["ties"], state["bands"]) == (years, dated, periods)
+    assert page.locator("g.cdkg-year").count() == years
+    assert page.locator("rect.cdkg-band").count() == periods
+    page.screenshot(path=shots / "timeline.png")
+    mou_years = count(graph, "?tie a cdkg:CooperationMoU ; cdkg:startYear ?y .", "DISTINCT ?y")
+    assert choose(page, "kind", "cooperation_mou")["years"] == mou_years
+    assert page.locator("g.cdkg-year").count() == mou_years
+
+
+# --- the network --------------------------------------------------------------------------------
+
+
+def test_network_draws_cities_networks_and_groups(page, server, graph, shots):
+    state = open_view(page, server, "/views/network")
+    members = count(graph, "?m a cdkg:Membership .")
+    networks = count(graph, "?m a cdkg:Membership ; cdkg:network ?n .", "DISTINCT ?n")
+    cities = count(graph, "{ SELECT DISTINCT ?c WHERE { { " + TIES + " BIND (?a AS ?c) } UNION { " + TIES + " BIND (?b AS ?c) } UNION { ?m cdkg:memberCity ?c } } }")  # fmt: skip
+    regions = count(graph, TIES + " ?b cdkg:country/cdkg:region ?r .", "DISTINCT ?r")
+    assert state["ties"] == count(graph, TIES)
+    assert (state["memberships"], state["networks"], state["cities"]) == (members, networks, cities)
+    # the partner regions, the Iranian cities, the networks, other member cities
+    assert state["groups"] == regions + 3
+    page.screenshot(path=shots / "network.png")
+    civilisations = count(graph, TIES + " ?b cdkg:country/cdkg:civilisation ?c .", "DISTINCT ?c")
+    without = count(graph, TIES + " FILTER NOT EXISTS { ?b cdkg:country/cdkg:civilisation ?c }")
+    grouped = choose(page, "group", "civilisation")
+    assert grouped["groups"] == civilisations + (1 if without else 0) + 3
+    page.screenshot(path=shots / "network-civilisation.png")
+    africa = choose(page, "region", "Africa")
+    assert africa["ties"] == count(graph, TIES + " ?b cdkg:country/cdkg:region <https://w3id.org/cdkg/id/region/africa> .")  # fmt: skip
+    assert africa["cities"] < state["cities"]
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("view", ["map", "timeline", "network"])
+def test_export_png_and_svg_with_a_caption(page, server, shots, view):
+    open_view(page, server, f"/views/{view}")
+    version = page.evaluate("() => cdkgViews.config.version")
+    svg = page.evaluate("() => window.cdkgView.export.svg()")
+    assert svg.startswith("<svg") and len(svg) > 1000
+    assert f"dataset version {version}" in svg
+    assert "views-ties-geo" in svg
+    url = page.evaluate("() => window.cdkgView.export.png()")
+    assert url.startswith("data:image/png;base64,")
+    png = base64.b64decode(url.split(",", 1)[1])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    (shots / f"export-{view}.svg").write_text(svg, encoding="utf-8")
+    (shots / f"export-{view}.png").write_bytes(png)
+    with page.expect_download() as download:
+        page.click("#export-svg")
+    saved = shots / f"download-{view}.svg"
+    download.value.save_as(saved)
+    assert saved.read_text(encoding="utf-8").startswith("<svg")
+
+
+# --- views for any query ------------------------------------------------------------------------
+
+ANY_QUERY = """#defaultView:Map
+PREFIX cdkg: <https://w3id.org/cdkg/ontology#>
+PREFIX geo: <http://www.w3.org/2003/01/geo/wgs84_pos#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?city ?city_label ?lat ?long WHERE {
+  ?city a cdkg:IranianCity ; rdfs:label ?city_label ; geo:lat ?lat ; geo:long ?long .
+  FILTER (lang(?city_label) = "en")
+}"""
+
+
+def test_a_default_view_comment_opens_that_view(page, server, graph, shots):
+    state = open_view(page, server, "/views/?query=" + quote(ANY_QUERY))
+    assert urlsplit(page.url).path == "/views/map"
+    assert state["cities"] == count(graph, "?c a cdkg:IranianCity ; geo:lat ?lat .")
+    assert state["ties"] == 0
+    page.screenshot(path=shots / "any-query-map.png")
+    timeline = ANY_QUERY.replace("#defaultView:Map", "#defaultView:Timeline")
+    page.goto(server.url + "/views/?query=" + quote(timeline))
+    assert urlsplit(page.url).path == "/views/timeline"
+
+
+def test_a_canned_query_by_name_opens_in_a_view(page, server, graph):
+    state = open_view(page, server, "/views/map?name=views-ties-geo&kind=cooperation_mou")
+    assert state["ties"] == count(graph, PLACED + " ?tie a cdkg:CooperationMoU .")
+
+
+# --- search -------------------------------------------------------------------------------------
+
+SEARCHES = [("Esfahan", "city/isfahan"), ("تفليس", "city/tbilisi"), ("كوالا لامپور", "city/kuala-lumpur")]  # fmt: skip
+
+
+def test_search_page_finds_by_variant_spellings(page, server, shots):
+    page.goto(server.url + "/views/search")
+    for typed, expected in SEARCHES:
+        page.fill("#q", typed)
+        page.click("#search button")
+        page.wait_for_function("() => window.cdkgSearch.done", timeout=120_000)
+        found = page.evaluate("() => window.cdkgSearch.results")
+        assert found[:1] == ["https://w3id.org/cdkg/id/" + expected], typed
+    page.screenshot(path=shots / "search.png")
