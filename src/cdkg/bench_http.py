@@ -2,7 +2,8 @@
 
 One run starts ``cdkg serve`` and ``rdflib-endpoint serve`` (PyPI ``rdflib-endpoint``, on uvicorn)
 on two free loopback ports, over the same files (the shipped ontology and data), and checks that
-both return the same number of rows for each canned query. Then, in rounds that alternate which
+both return the same number of rows for each canned query, timing that first answer; a query that
+fails on either server is reported and left out of the load. Then, in rounds that alternate which
 server goes first, ``--clients`` threads (20 by default) send the canned queries (``queries/*.rq``
 with their default parameters, POSTed as ``query=`` forms, JSON results) to one server at a time
 for ``--duration`` seconds or ``--max-requests`` requests, whichever ends first. It does so twice:
@@ -310,7 +311,8 @@ def _measure(
     options: Options,
     out: list[str],
 ) -> int:
-    counts = {s.name: [_first_rows(s, text) for text in texts] for s in pair}
+    first = {s.name: [_first_answer(s, text) for text in texts] for s in pair}
+    counts = {name: [n for n, _ in answers] for name, answers in first.items()}
     out += [
         f"{options.clients} concurrent clients; {len(names)} canned queries "
         f"({', '.join(names)}) with default parameters, POSTed as forms, JSON results; "
@@ -318,14 +320,31 @@ def _measure(
         f"{options.max_requests} requests per server and mode, alternating which goes first; "
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} before. {_versions()}.",
         "",
-        f"| query | rows from {OURS} | rows from {PEER} | |",
-        "|---|---|---|---|",
+        f"| query | rows from {OURS} | rows from {PEER} | | first answer, {OURS} "
+        f"| first answer, {PEER} |",
+        "|---|---|---|---|---|---|",
     ]
-    disagree = 0
-    for name, a, b in zip(names, counts[OURS], counts[PEER], strict=True):
+    disagree, load = 0, []
+    for i, name in enumerate(names):
+        (a, took_a), (b, took_b) = first[OURS][i], first[PEER][i]
         same = a == b and a >= 0
         disagree += not same
-        out.append(f"| {name} | {_count(a)} | {_count(b)} | {'same' if same else 'MISMATCH'} |")
+        if a >= 0 and b >= 0:
+            load.append(i)
+        out.append(
+            f"| {name} | {_count(a)} | {_count(b)} | {'same' if same else 'MISMATCH'} "
+            f"| {_ms(took_a)} | {_ms(took_b)} |"
+        )
+    left_out = [names[i] for i in range(len(names)) if i not in load]
+    if left_out:
+        out += [
+            "",
+            f"Left out of the load, as they failed on a server: {', '.join(left_out)}.",
+        ]
+    if not load:
+        return 1
+    texts = [texts[i] for i in load]
+    counts = {name: [c[i] for i in load] for name, c in counts.items()}
     out += [
         "",
         "| texts | server | answered | errors | wrong rows | req/s | p50 | p99 |",
@@ -374,13 +393,15 @@ def _measure(
     return 1 if disagree or wrong else 0
 
 
-def _first_rows(server: Server, text: str) -> int:
-    """The row count of one answer to ``text``; -1 if it failed."""
+def _first_answer(server: Server, text: str) -> tuple[int, float]:
+    """The row count of one answer to ``text`` (-1 if it failed), and the seconds it took."""
+    started = time.perf_counter()
     try:
         status, body = post(server.port, server.path, text)
-        return rows(body) if status == 200 else -1
+        count = rows(body) if status == 200 else -1
     except (OSError, http.client.HTTPException, ValueError, KeyError):
-        return -1
+        count = -1
+    return count, time.perf_counter() - started
 
 
 def _count(n: int) -> str:
