@@ -90,7 +90,9 @@ def client(app: Flask) -> FlaskClient:
 
 def test_search_over_http(client: FlaskClient) -> None:
     response = client.get(
-        "/queries/search", query_string={"q": "تفليس"}, headers={"Accept": "application/sparql-results+json"}
+        "/queries/search",
+        query_string={"q": "تفليس"},
+        headers={"Accept": "application/sparql-results+json"},
     )
     assert response.status_code == 200
     entities = {b["entity"]["value"] for b in response.json["results"]["bindings"]}

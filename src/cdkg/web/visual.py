@@ -57,7 +57,8 @@ def pick() -> Response:
     name, text, _ = chosen_query()
     tags = endpoint().queries.get(name).tags if name else ()
     view = default_view(text, tuple(tags)) or "map"
-    return redirect(url_for("visual.view", view=view, **request.args))
+    query = request.query_string.decode()
+    return redirect(url_for("visual.view", view=view) + (f"?{query}" if query else ""))
 
 
 @bp.route("/views/<view>")

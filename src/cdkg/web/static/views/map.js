@@ -7,7 +7,10 @@
   const renderer = L.svg({padding: 0});
   const map = L.map("view", {renderer, worldCopyJump: false, zoomSnap: 0.25}).setView([32, 50], 2);
   const world = await (await fetch(V.config.world)).json();
-  L.geoJSON(topojson.feature(world, world.objects.countries), {
+  const countries = topojson.feature(world, world.objects.countries);
+  // Antarctica (ISO 3166 numeric 010) is left out: its outline draws a line across the map
+  countries.features = countries.features.filter((f) => f.id !== "010");
+  L.geoJSON(countries, {
     renderer,
     style: {color: "#9a9a9a", weight: 0.6, fillColor: "#f1efe8", fillOpacity: 1},
     interactive: false,

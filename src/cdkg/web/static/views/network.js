@@ -40,9 +40,10 @@
     };
     grid(members.get("g:iran") || [], 0, 0);
     const others = [...groups.keys()].filter((g) => g !== "g:iran");
+    const spread = Math.max(1, others.length / 9);  // more groups, a wider ring
     others.forEach((g, n) => {
       const angle = (2 * Math.PI * n) / others.length - Math.PI / 2;
-      grid(members.get(g) || [], Math.cos(angle) * 520, Math.sin(angle) * 330);
+      grid(members.get(g) || [], Math.cos(angle) * 520 * spread, Math.sin(angle) * 330 * spread);
     });
   }
 

@@ -29,15 +29,15 @@
       link.textContent = row.label_en ? row.label_en.value : id;
       item.appendChild(link);
       if (row.label_fa) {
-        const fa = document.createElement("span");
+        item.appendChild(document.createTextNode(" · "));
+        const fa = document.createElement("bdi");
         fa.lang = "fa";
-        fa.dir = "rtl";
-        fa.textContent = " · " + row.label_fa.value;
+        fa.textContent = row.label_fa.value;
         item.appendChild(fa);
       }
       const kind = document.createElement("span");
       kind.className = "muted";
-      kind.textContent = ` (${row.class.value.split("#").pop()}; matched «${row.matched.value}»)`;
+      kind.textContent = ` (${row.class.value.split("#").pop()}; matched «\u2068${row.matched.value}\u2069»)`;
       item.appendChild(kind);
       list.appendChild(item);
     }

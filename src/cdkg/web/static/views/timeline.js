@@ -41,7 +41,7 @@
       band.appendChild(el("title", {}, `${p.label} (${p.begin ?? "…"}–${p.end ?? ""})`));
       svg.appendChild(band);
       const count = dated.filter((i) => i.period === p.label).length;
-      svg.appendChild(el("text", {x: from + 3, y: TOP - 28 + (n % 2) * 13, fill: "#333"},
+      svg.appendChild(el("text", {x: from + 3, y: TOP - 30 + (n % 3) * 12, fill: "#333"},
         `${p.label} ${p.begin ?? "…"}–${p.end ?? ""}: ${count}`));
     });
     for (let n = 0; n <= most; n += Math.max(1, Math.ceil(most / 5))) {
