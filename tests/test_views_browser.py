@@ -267,6 +267,16 @@ def test_a_default_view_comment_opens_that_view(page, server, graph, shots):
     assert urlsplit(page.url).path == "/views/timeline"
 
 
+def test_a_yasgui_tab_opens_in_its_default_view(page, server, graph):
+    page.goto(server.url + "/")
+    page.wait_for_selector(".yasqe .CodeMirror", timeout=60_000)
+    page.evaluate("(text) => window.cdkgYasgui.getTab().setQuery(text)", ANY_QUERY)
+    page.click("#views button[data-view='']")
+    page.wait_for_function("() => window.cdkgView && window.cdkgView.ready", timeout=120_000)
+    assert urlsplit(page.url).path == "/views/map"
+    assert view_state(page)["cities"] == count(graph, "?c a cdkg:IranianCity ; geo:lat ?lat .")
+
+
 def test_a_canned_query_by_name_opens_in_a_view(page, server, graph):
     state = open_view(page, server, "/views/map?name=views-ties-geo&kind=cooperation_mou")
     assert state["ties"] == count(graph, PLACED + " ?tie a cdkg:CooperationMoU .")
