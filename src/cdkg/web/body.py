@@ -23,9 +23,9 @@ def check(limit: int) -> None:
     """Raise PayloadTooLarge if the current request's body is over ``limit`` bytes."""
     length = request.content_length
     if request.environ.get(TOO_LARGE) or (length is not None and length > limit):
-        size = f"{length:,} bytes" if length is not None else "larger than that"
+        size = f"{length:,} bytes; the limit is" if length is not None else "over the limit of"
         raise PayloadTooLarge(
-            f"the request body is {size}; the limit is {limit:,}",
+            f"the request body is {size} {limit:,} bytes",
             hint="send a shorter query; the operator can raise --max-body",
         )
 
