@@ -270,7 +270,7 @@ def test_a_default_view_comment_opens_that_view(page, server, graph, shots):
 def test_a_yasgui_tab_opens_in_its_default_view(page, server, graph):
     page.goto(server.url + "/")
     page.wait_for_selector(".yasqe .CodeMirror", timeout=60_000)
-    page.evaluate("(text) => window.cdkgYasgui.getTab().setQuery(text)", ANY_QUERY)
+    page.evaluate("(text) => { window.cdkgYasgui.getTab().setQuery(text); }", ANY_QUERY)
     page.click("#views button[data-view='']")
     page.wait_for_function("() => window.cdkgView && window.cdkgView.ready", timeout=120_000)
     assert urlsplit(page.url).path == "/views/map"

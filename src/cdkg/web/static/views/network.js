@@ -31,19 +31,21 @@
       list.push(node);
       members.set(node.data.parent, list);
     }
-    const grid = (list, cx, cy) => {
-      const columns = Math.ceil(Math.sqrt(list.length * 1.6));
+    const grid = (list, cx, cy, wide = false) => {
+      // network names are long: two wide columns for them
+      const columns = wide ? 2 : Math.ceil(Math.sqrt(list.length * 1.6));
       const rows = Math.ceil(list.length / columns);
+      const dx = wide ? 230 : 62;
       list.forEach((node, n) => {
-        node.position = {x: cx + ((n % columns) - (columns - 1) / 2) * 62, y: cy + (Math.floor(n / columns) - (rows - 1) / 2) * 34};
+        node.position = {x: cx + ((n % columns) - (columns - 1) / 2) * dx, y: cy + (Math.floor(n / columns) - (rows - 1) / 2) * 34};
       });
     };
     grid(members.get("g:iran") || [], 0, 0);
     const others = [...groups.keys()].filter((g) => g !== "g:iran");
-    const spread = Math.max(1, others.length / 9);  // more groups, a wider ring
+    const spread = Math.max(1, Math.sqrt(others.length / 9));  // more groups, a wider ring
     others.forEach((g, n) => {
       const angle = (2 * Math.PI * n) / others.length - Math.PI / 2;
-      grid(members.get(g) || [], Math.cos(angle) * 520 * spread, Math.sin(angle) * 330 * spread);
+      grid(members.get(g) || [], Math.cos(angle) * 520 * spread, Math.sin(angle) * 330 * spread, g === "g:networks");
     });
   }
 
