@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdkg import __version__, bench, bench_http, settings, turtlefmt, wikidata
+from cdkg import __version__, audit, bench, bench_http, settings, turtlefmt, wikidata
 from cdkg.citation import Citation, paper_reference
 from cdkg.errors import BadParameter, CdkgError
 from cdkg.graph import data_files, dataset_version, load_dataset, load_graph
@@ -218,6 +218,13 @@ BENCH_HTTP = Command(
     bench_http.main,
 )
 
+AUDIT = Command(
+    "audit",
+    "check every figure the paper prints against the graph",
+    audit.configure,
+    audit.main,
+)
+
 FORMAT = Command(
     "format", "rewrite Turtle files in the house style", turtlefmt.configure, turtlefmt.main
 )
@@ -238,6 +245,7 @@ COMMANDS: tuple[Command, ...] = (
     BENCH_HTTP,
     FORMAT,
     WIKIDATA_DIFF,
+    AUDIT,
 )
 
 

@@ -11,6 +11,7 @@ path                   methods         handler
 ``/void``              GET             :mod:`.service`: the VoID description (also
                                        ``/.well-known/void``)
 ``/download/<file>``   GET             :mod:`.dump`: ``cdkg.ttl``, ``.nt``, ``.jsonld``, ``.trig``
+``/audit``             GET             :mod:`.audit`: the claims audit, JSON or CSV
 ``/queries``           GET             :mod:`.canned`: the canned queries, HTML or JSON
 ``/queries/<name>``    GET             :mod:`.canned`: run one; HTML, SPARQL JSON/XML, CSV, TSV
 ``/openapi.json``      GET             :mod:`.openapi`: OpenAPI 3.1, one operation per query
@@ -44,6 +45,7 @@ from cdkg.resources import kg_dir
 from cdkg.settings import Settings
 from cdkg.views import build_views, load_views
 from cdkg.web import (
+    audit,
     body,
     canned,
     cors,
@@ -99,6 +101,6 @@ def create_app(
     errors.init_app(app)
     cors.init_app(app, settings.cors_origins)
     body.init_app(app, settings.max_body)
-    for module in (sparql, service, dump, yasgui, canned, openapi, entity, wikidiff, visual):
+    for module in (sparql, service, dump, yasgui, canned, openapi, entity, wikidiff, visual, audit):
         app.register_blueprint(module.bp)
     return app
