@@ -41,12 +41,16 @@
       });
     };
     grid(members.get("g:iran") || [], 0, 0);
-    const others = [...groups.keys()].filter((g) => g !== "g:iran");
+    // the partner groups on a ring; the networks and the cities only they join, to its left
+    const aside = ["g:networks", "g:members"];
+    const others = [...groups.keys()].filter((g) => g !== "g:iran" && !aside.includes(g));
     const spread = Math.max(1, Math.sqrt(others.length / 9));  // more groups, a wider ring
     others.forEach((g, n) => {
       const angle = (2 * Math.PI * n) / others.length - Math.PI / 2;
-      grid(members.get(g) || [], Math.cos(angle) * 520 * spread, Math.sin(angle) * 330 * spread, g === "g:networks");
+      grid(members.get(g) || [], Math.cos(angle) * 520 * spread, Math.sin(angle) * 330 * spread);
     });
+    grid(members.get("g:networks") || [], -520 * spread - 520, -160, true);
+    grid(members.get("g:members") || [], -520 * spread - 520, 160);
   }
 
   function draw(items) {
