@@ -225,6 +225,8 @@ def test_network_draws_cities_networks_and_groups(page, server, graph, shots):
 def test_export_png_and_svg_with_a_caption(page, server, shots, view):
     open_view(page, server, f"/views/{view}")
     version = page.evaluate("() => cdkgViews.config.version")
+    answer = page.request.get(server.url + "/queries/views-ties-geo?format=json")
+    assert answer.headers["cdkg-dataset-version"] == version, "the version the endpoint cites"
     svg = page.evaluate("() => window.cdkgView.export.svg()")
     assert svg.startswith("<svg")
     assert len(svg) > 1000
