@@ -141,6 +141,17 @@ def test_map_draws_every_tie_and_city_offline(page, server, graph, shots):
     page.screenshot(path=shots / "map.png")
 
 
+STRIPES = """() => [...document.querySelectorAll(".leaflet-overlay-pane path")]
+  .filter((path) => { const box = path.getBBox(); return box.width > 900 && box.height < 20; })
+  .length"""
+
+
+def test_map_draws_no_stripe_across_the_world(page, server):
+    """Regression: a country crossing the antimeridian (Fiji) was a thin stripe across the map."""
+    open_view(page, server, "/views/map")
+    assert page.evaluate(STRIPES) == 0
+
+
 def test_map_filters_change_what_it_draws(page, server, graph, shots):
     open_view(page, server, "/views/map")
     east_asia = count(graph, PLACED + " ?b cdkg:country/cdkg:region <" + ID + "region/east-asia> .")

@@ -10,6 +10,17 @@
   const countries = topojson.feature(world, world.objects.countries);
   // Antarctica (ISO 3166 numeric 010) is left out: its outline draws a line across the map
   countries.features = countries.features.filter((f) => f.id !== "010");
+  // A ring crossing the antimeridian (Russia's Chukotka, Fiji) would be drawn as a stripe across
+  // the world: move its western points east of 180° instead.
+  const unwrap = (ring) => {
+    const lons = ring.map((point) => point[0]);
+    return Math.max(...lons) - Math.min(...lons) > 180 ? ring.map(([x, y]) => [x < 0 ? x + 360 : x, y]) : ring;
+  };
+  for (const feature of countries.features) {
+    const g = feature.geometry;
+    if (g.type === "Polygon") g.coordinates = g.coordinates.map(unwrap);
+    if (g.type === "MultiPolygon") g.coordinates = g.coordinates.map((polygon) => polygon.map(unwrap));
+  }
   L.geoJSON(countries, {
     renderer,
     style: {color: "#9a9a9a", weight: 0.6, fillColor: "#f1efe8", fillOpacity: 1},
