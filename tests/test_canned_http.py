@@ -29,6 +29,7 @@ from cdkg.resources import kg_dir
 from cdkg.settings import Settings
 from cdkg.validate import load_checks, load_shapes, validate
 from cdkg.web import create_app
+from cdkg.web.openapi import golden_dir
 
 GOLDEN = Path(__file__).parent / "golden"
 CANNED = Registry.load(kg_dir("queries"))
@@ -406,6 +407,9 @@ def test_openapi_examples_use_the_golden_rows(openapi: dict[str, Any]) -> None:
         op = openapi["paths"][f"/queries/{name}"]["get"]
         example = op["responses"]["200"]["content"][SPARQL_JSON]["example"]
         expected = json.loads(golden.read_text(encoding="utf-8"))
-        if "results" in expected:
+        if "results" not in expected:
+            continue
+        assert example["head"]["vars"] == expected["head"]["vars"]
+        if golden_dir().resolve() == GOLDEN.resolve():  # a source checkout; a wheel has no tests/
             rows = expected["results"]["bindings"][: len(example["results"]["bindings"])]
             assert example["results"]["bindings"] == rows
