@@ -130,9 +130,15 @@ def _configure_query(parser: argparse.ArgumentParser) -> None:
 
 
 def _find_query(ref: str) -> CannedQuery:
+    """A ``.rq`` path, or a canned query by name: only that file is parsed (rdflib's SPARQL parser
+    takes about 0.2 s a query, so loading the whole registry would cost seconds per call)."""
     if ref.endswith(".rq") or Path(ref).is_file():
         return CannedQuery.from_file(ref)
-    return Registry.load(kg_dir("queries")).get(ref)
+    directory = kg_dir("queries")
+    path = directory / f"{ref}.rq"
+    if "/" not in ref and path.is_file():
+        return CannedQuery.from_file(path)
+    return Registry.load(directory).get(ref)  # raises QueryNotFound listing the names
 
 
 def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
