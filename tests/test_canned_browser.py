@@ -4,7 +4,6 @@ opens the query in YASGUI and runs it there. A screenshot is saved for people to
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -13,7 +12,6 @@ import pytest
 
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
-from test_cors_browser import CHROMIUM, FLAGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,18 +26,6 @@ WITH_ENUM = next(
     ),
     (None, None),
 )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (scripts/test does)")
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only the browser tests
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ are counted in the rendered SVG. A screenshot is saved for people to look at."""
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,22 +12,9 @@ import pytest
 from rdflib import Graph, URIRef
 
 from cdkg.graph import CDKG, ID
-from test_cors_browser import CHROMIUM, FLAGS
 from test_entity_pages import partners_with_coordinates
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (scripts/test does)")
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only the browser tests
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

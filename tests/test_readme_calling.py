@@ -79,31 +79,25 @@ def test_the_readme_sparqlwrapper_snippet_prints_five_labels(live_server, capsys
 
 
 @pytest.mark.browser
-def test_the_readme_fetch_runs_in_a_browser_console_on_another_origin(live_server, tmp_path):
-    chromium = "/usr/bin/chromium"
-    if not shutil.which(chromium):
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (scripts/test does)")
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only the browser tests
-
+def test_the_readme_fetch_runs_in_a_browser_console_on_another_origin(
+    live_server, tmp_path, browser
+):
     [snippet] = calling_blocks("js")
     (tmp_path / "console.html").write_text("<!doctype html><title>another origin</title>")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
     origin = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # another port: origin
     threading.Thread(target=origin.serve_forever, daemon=True).start()
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=chromium, headless=True, args=["--headless", "--no-sandbox"]
-            )
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{origin.server_address[1]}/console.html")
-            logged: list = []
-            # Playwright needs a Python function here, not a bound builtin method
-            page.on("console", lambda message: logged.append(message))  # noqa: PLW0108
-            page.evaluate(f"async () => {{ {snippet.replace(README_URL, live_server.sparql)} }}")
-            page.wait_for_timeout(200)
-            status, bindings = (arg.json_value() for arg in logged[-1].args)
-            browser.close()
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{origin.server_address[1]}/console.html")
+        logged: list = []
+        # Playwright needs a Python function here, not a bound builtin method
+        page.on("console", lambda message: logged.append(message))  # noqa: PLW0108
+        page.evaluate(f"async () => {{ {snippet.replace(README_URL, live_server.sparql)} }}")
+        page.wait_for_timeout(200)
+        status, bindings = (arg.json_value() for arg in logged[-1].args)
+        context.close()
     finally:
         origin.shutdown()
         origin.server_close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -24,9 +23,6 @@ from endpoint_fixtures import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 PREFIXES = """PREFIX cdkg: <https://w3id.org/cdkg/ontology#>
 PREFIX geo: <http://www.w3.org/2003/01/geo/wgs84_pos#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -72,18 +68,6 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
         Path(chosen).mkdir(parents=True, exist_ok=True)
         return Path(chosen)
     return tmp_path_factory.mktemp("views-screenshots")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (scripts/test does)")
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only the browser tests
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
