@@ -8,6 +8,10 @@ here (measured with the graph loaded), small beside parsing and evaluating a que
 
 The child also gets, as backstops: a CPU-time rlimit a little above the time limit, an
 address-space rlimit, and death with its parent (``PR_SET_PDEATHSIG``) on Linux.
+
+A child that dies without answering is classified by its wait status: killed from outside (SIGKILL
+from the OOM killer or an operator, SIGTERM, ...) is a 503 the client may retry; the CPU rlimit
+(SIGXCPU) is a timeout; a crash (SIGSEGV, an exit without an answer) is a logged 500.
 """
 
 from __future__ import annotations
@@ -41,9 +45,10 @@ _PR_SET_PDEATHSIG = 1
 def run_forked(job: Callable[[], T], timeout: float) -> T:
     """``job()`` run in a forked child; its return value, or the CdkgError it raised.
 
-    Raises :class:`QueryTimeout` if it runs past ``timeout`` seconds (the child is killed), and
-    :class:`InternalError` if it crashed or raised anything but a CdkgError (logged with the
-    child's traceback).
+    Raises :class:`QueryTimeout` if it runs past ``timeout`` seconds (the child is killed),
+    :class:`ServiceUnavailable` (503, retry) if something outside the server killed the child, and
+    :class:`InternalError` if it crashed or raised anything but a CdkgError (logged, with the
+    child's traceback when it has one).
     """
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -56,13 +61,49 @@ def run_forked(job: Callable[[], T], timeout: float) -> T:
     finally:
         os.close(read_end)
     _, status = os.waitpid(pid, 0)
-    if not data:
-        log.error("query worker %d died without an answer (wait status %d)", pid, status)
-        raise InternalError(
-            "the query worker crashed", hint="this is a bug in the endpoint; it has been logged"
-        )
-    answer: T = _unpack(pickle.loads(data))  # noqa: S301 - our own child wrote it
+    try:
+        outcome = pickle.loads(data)  # noqa: S301 - our own child wrote it
+    except Exception:  # no answer, or one cut short when the child died writing it
+        raise _died(pid, status) from None
+    answer: T = _unpack(outcome)
     return answer
+
+
+#: Signals meaning the child was stopped from outside (an operator, the OOM killer, a supervisor):
+#: the query may well succeed if sent again. Any other death (a crash signal such as SIGSEGV, or an
+#: exit without an answer) is a bug.
+KILLED_FROM_OUTSIDE = frozenset(
+    {signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT}
+)
+
+
+def _died(pid: int, status: int) -> CdkgError:
+    """The error for a child that ended without a complete answer, given its wait status.
+
+    Our own timeout kill never gets here (:func:`_read_until` raises QueryTimeout itself).
+    """
+    if os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        name = signal.Signals(signum).name if signum in signal.valid_signals() else str(signum)
+        if signum == signal.SIGXCPU:  # the CPU-time rlimit, our backstop of the time limit
+            log.warning("query worker %d stopped by its CPU-time limit (%s)", pid, name)
+            return QueryTimeout(
+                "the query used more CPU time than the time limit allows and was stopped",
+                hint="narrow the query: add LIMIT, bind a subject or class",
+            )
+        if signum in KILLED_FROM_OUTSIDE:
+            log.warning("query worker %d was killed by %s from outside the server", pid, name)
+            return ServiceUnavailable(
+                f"the query worker was stopped from outside the server ({name}) before it answered",
+                hint="retry the request; if this keeps happening, the server may be short of "
+                "memory",
+            )
+        log.error("query worker %d crashed with %s", pid, name)
+    else:
+        log.error("query worker %d died without an answer (wait status %d)", pid, status)
+    return InternalError(
+        "the query worker crashed", hint="this is a bug in the endpoint; it has been logged"
+    )
 
 
 def _read_until(fd: int, pid: int, deadline: float, timeout: float) -> bytes:
