@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from rdflib import Dataset
 
+from cdkg import store
 from cdkg.cli import main
 from cdkg.errors import BadParameter
 from cdkg.graph import kg_files, load_dataset
@@ -38,7 +39,7 @@ def registry() -> Registry:
 
 def run_json(dataset: Dataset, registry: Registry, name: str, **params: str) -> dict[str, Any]:
     out = io.StringIO()
-    write_result(dataset.query(registry.bind(name, params)), "json", out)
+    write_result(store.query(dataset, registry.bind(name, params)), "json", out)
     result: dict[str, Any] = json.loads(out.getvalue())
     return result
 

@@ -15,6 +15,7 @@ import io
 import json
 from pathlib import Path
 
+from cdkg import store
 from cdkg.graph import load_dataset
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
@@ -26,7 +27,7 @@ GOLDEN = Path(__file__).parent / "golden"
 def golden_text(name: str, registry: Registry, dataset: object) -> str:
     """The query's result with its default parameters, as ``cdkg query NAME --format json``."""
     out = io.StringIO()
-    write_result(dataset.query(registry.bind(name, {})), "json", out)  # type: ignore[attr-defined]
+    write_result(store.query(dataset, registry.bind(name, {})), "json", out)  # type: ignore[arg-type]
     return json.dumps(json.loads(out.getvalue()), indent=2, ensure_ascii=False) + "\n"
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from rdflib import Graph
 
+from cdkg import store
 from cdkg.graph import load_graph
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
@@ -68,7 +69,7 @@ class _Runner:
         self.registry = registry
 
     def rows(self, name: str, params: Mapping[str, str] | None = None) -> list[dict[str, str]]:
-        result = self.graph.query(self.registry.bind(name, dict(params or {})))
+        result = store.query(self.graph, self.registry.bind(name, dict(params or {})))
         names = [str(v) for v in result.vars or []]
         return [
             {n: str(v) for n, v in zip(names, row, strict=True) if v is not None}  # type: ignore[arg-type]

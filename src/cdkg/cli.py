@@ -15,7 +15,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdkg import __version__, audit, bench, bench_http, settings, turtlefmt, wikidata
+from cdkg import (
+    __version__,
+    audit,
+    bench,
+    bench_http,
+    generate,
+    load,
+    settings,
+    soak,
+    store,
+    turtlefmt,
+    wikidata,
+)
 from cdkg.citation import Citation, paper_reference
 from cdkg.errors import BadParameter, CdkgError
 from cdkg.graph import data_files, dataset_version, load_dataset, load_graph
@@ -157,7 +169,7 @@ def _run_query(args: argparse.Namespace) -> int:
     text = query.bind(params)
     files = _source_files(args)
     dataset = load_dataset(files=files)
-    result = dataset.query(text)
+    result = store.query(dataset, text)
     write_result(result, args.format, sys.stdout, dataset.namespace_manager)
     cite = Citation.of(query, dataset_version(files), paper_reference(dataset), params=params)
     print(f"cite as:\n{cite.text()}", file=sys.stderr)  # stdout stays the result alone
@@ -252,6 +264,24 @@ COMMANDS: tuple[Command, ...] = (
     FORMAT,
     WIKIDATA_DIFF,
     AUDIT,
+    Command(
+        "load",
+        "push the served graphs into an external SPARQL 1.1 store, then verify the counts",
+        load.configure,
+        load.run,
+    ),
+    Command(
+        "generate",
+        "write a synthetic graph of about N triples, shaped and proportioned like data/",
+        generate.configure,
+        generate.run,
+    ),
+    Command(
+        "soak",
+        "run cdkg serve under hostile load on loopback, bounded in time; report in reports/",
+        soak.configure,
+        soak.main,
+    ),
 )
 
 

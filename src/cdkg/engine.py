@@ -3,9 +3,10 @@
 :meth:`Engine.run` is the one way a query is answered: cache first; else a free worker slot
 (at most ``settings.workers`` queries run at once); then, in a forked child (:mod:`cdkg.worker`),
 the guard admits the query, negotiation picks the format, the query is evaluated on the dataset
-it names, and the answer is serialised there. Everything rdflib does happens in the child, so its
-thread-unsafe parser (RDFLib/rdflib#1282) never runs in two threads at once, and a runaway query
-is killed, not waited for.
+it names by the store's backend (:mod:`cdkg.store`: Oxigraph by default), and the answer is
+serialised there. Everything a query does happens in the child, so rdflib's thread-unsafe parser
+(RDFLib/rdflib#1282) never runs in two threads at once, and a runaway query is killed, not waited
+for.
 
 The dataset (SPARQL 1.1 Protocol §2.1.4, Query §13): with no ``default-graph-uri`` /
 ``named-graph-uri`` and no ``FROM`` / ``FROM NAMED``, the default graph is the union of all named
@@ -23,28 +24,26 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
-from rdflib import Dataset, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.plugins.sparql.evaluate import evalQuery
-from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib import Dataset
 
 from cdkg import guard, negotiation
 from cdkg.errors import BadQuery, ServiceUnavailable
 from cdkg.federation import guarded_services
 from cdkg.serialize import Rendered, render
 from cdkg.settings import Settings
+from cdkg.store import Backend, backend_for, join_bgps_lazily, named_graphs
 from cdkg.worker import run_forked
+
+__all__ = ["Engine", "QueryRequest", "join_bgps_lazily"]
 
 log = logging.getLogger(__name__)
 
-#: Largest answer kept in the result cache, and how many answers it keeps.
+#: Largest answer kept in the result cache (how many it keeps is ``settings.cache_entries``).
 CACHE_ENTRY_BYTES = 1 << 20
-CACHE_ENTRIES = 256
 #: A query that may call SERVICE: its answer depends on another endpoint, so it is not cached.
 _MAY_CALL_SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
 
@@ -78,12 +77,18 @@ class QueryRequest:
 class Engine:
     """The frozen dataset, the worker slots, and the result cache of one server."""
 
-    def __init__(self, dataset: Dataset, settings: Settings, *, warm: bool = True) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        settings: Settings,
+        *,
+        warm: bool = True,
+        backend: Backend | None = None,
+    ) -> None:
         self.dataset = dataset
         self.settings = settings
-        self.graphs = frozenset(
-            str(g.identifier) for g in dataset.graphs() if g.identifier != DATASET_DEFAULT_GRAPH_ID
-        )
+        self.backend = backend_for(dataset) if backend is None else backend
+        self.graphs = named_graphs(dataset)
         self._slots = threading.BoundedSemaphore(settings.workers)
         self._cache: OrderedDict[QueryRequest, Rendered] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -112,12 +117,21 @@ class Engine:
             answer = run_forked(lambda: self.execute(request, deadline), self.settings.timeout)
         finally:
             self._slots.release()
-        if len(answer.body) <= CACHE_ENTRY_BYTES and not _MAY_CALL_SERVICE.search(request.text):
-            with self._cache_lock:
-                self._cache[request] = answer
-                if len(self._cache) > CACHE_ENTRIES:
-                    self._cache.popitem(last=False)
+        self._remember(request, answer)
         return answer
+
+    def _remember(self, request: QueryRequest, answer: Rendered) -> None:
+        """Keep ``answer`` unless it is large, depends on another endpoint, or caching is off;
+        the least recently used answers go first."""
+        limit = self.settings.cache_entries
+        if not limit or len(answer.body) > CACHE_ENTRY_BYTES:
+            return
+        if _MAY_CALL_SERVICE.search(request.text):
+            return
+        with self._cache_lock:
+            self._cache[request] = answer
+            while len(self._cache) > limit:
+                self._cache.popitem(last=False)
 
     def execute(self, request: QueryRequest, deadline: float | None = None) -> Rendered:
         """Admit, evaluate and serialise ``request`` in this process (the worker calls this);
@@ -138,61 +152,19 @@ class Engine:
         defaults, named = request.default_graphs, request.named_graphs
         if not (defaults or named):
             defaults, named = admitted.from_graphs, admitted.from_named
-        query = admitted.query
-        query.algebra["datasetClause"] = None  # the dataset is ours to build, never rdflib's
-        join_bgps_lazily(query.algebra)
-        dataset = self.dataset
-        if defaults or named:
-            dataset = self.view(defaults, named)
         services = guarded_services(
             self.settings.allow_service, deadline, self.settings.service_timeout
         )
         with services, _too_deep_is_bad_query():
-            result: Mapping[str, Any] = evalQuery(dataset, query, base=request.base)
+            result = self.backend.evaluate(admitted, request.text, defaults, named, request.base)
             return render(
                 result,
                 admitted.form,
                 chosen,
                 self.settings.max_rows,
-                namespaces=query.prologue.namespace_manager,
+                namespaces=admitted.query.prologue.namespace_manager,
                 variables=admitted.star_variables,
             )
-
-    def view(self, defaults: Sequence[str], named: Sequence[str]) -> Dataset:
-        """A dataset of exactly these graphs: ``defaults`` merged as the default graph,
-        ``named`` as the only named graphs."""
-        view = Dataset(default_union=False)
-        for iri in defaults:
-            view.default_graph += self.dataset.get_context(URIRef(iri))
-        for iri in named:
-            graph = view.graph(URIRef(iri))
-            graph += self.dataset.get_context(URIRef(iri))
-        return view
-
-
-def join_bgps_lazily(algebra: CompValue) -> int:
-    """Evaluate every join whose right side is a basic graph pattern (or a SERVICE) once per left
-    solution.
-
-    rdflib marks a Join lazy only when neither side holds another Join, so a group such as
-    ``{ triples VALUES ... more triples }`` evaluates ``more triples`` on its own, as a cross
-    product, then joins: a canned query of this shape took 378 s instead of 0.7 s. Substituting
-    each left solution into a BGP and matching it is exactly the join of the two (a BGP has no
-    FILTER, OPTIONAL or scope of its own), so the answer is the same. Returns how many joins
-    were changed.
-
-    A SERVICE on the right becomes a bound join: rdflib sends each left solution along as a
-    ``VALUES`` block, so the remote endpoint is asked about our items only, not about all of its
-    data (the answer is the same join).
-    """
-    changed = 0
-    for node in guard.walk(algebra):
-        right = dict.get(node, "p2")
-        is_bgp = isinstance(right, CompValue) and right.name in ("BGP", "ServiceGraphPattern")
-        if node.name == "Join" and is_bgp and not dict.get(node, "lazy"):
-            node["lazy"] = True
-            changed += 1
-    return changed
 
 
 @contextmanager

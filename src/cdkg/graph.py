@@ -15,12 +15,14 @@ import xml.sax
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Dataset, Graph, Namespace, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from cdkg.errors import LoadError
 from cdkg.resources import kg_dir
+from cdkg.store import OXIGRAPH, new_dataset, oxigraph_of
 
 CDKG = Namespace("https://w3id.org/cdkg/ontology#")
 ID = "https://w3id.org/cdkg/id/"
@@ -38,6 +40,15 @@ FORMATS = {
     ".jsonld": "json-ld",
 }
 QUAD_FORMATS = frozenset({"nquads", "trig"})
+#: Oxigraph's parser for each of them.
+OX_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "xml": ox.RdfFormat.RDF_XML,
+    "json-ld": ox.RdfFormat.JSON_LD,
+}
 
 
 def ontology_files() -> list[Path]:
@@ -65,12 +76,20 @@ def rdf_format(path: Path) -> str:
 
 
 def parse_into(graph: Graph, path: Path) -> None:
-    """Parse the file ``path`` into ``graph``, turning any parse failure into a LoadError."""
+    """Parse the file ``path`` into ``graph``, turning any parse failure into a LoadError.
+
+    A graph on an Oxigraph store (:mod:`cdkg.store`) is filled by Oxigraph's own parser: ~20x
+    faster than rdflib's, and strict where rdflib is lenient (IRIs with spaces, relative IRIs, lone
+    surrogates are syntax errors)."""
     fmt = rdf_format(path)
     try:
         data = path.read_bytes()
     except OSError as err:
         raise LoadError(path, f"cannot read: {err.strerror or err}") from None
+    db = oxigraph_of(graph)
+    if db is not None:
+        _ox_parse_into(db, graph.identifier, data, fmt, path)
+        return
     try:
         graph.parse(data=data, format=fmt)
     except BadSyntax as err:
@@ -83,6 +102,24 @@ def parse_into(graph: Graph, path: Path) -> None:
         raise LoadError(path, str(err), line=_guess_line(data, str(err))) from None
 
 
+def _ox_parse_into(db: ox.Store, identifier: object, data: bytes, fmt: str, path: Path) -> None:
+    """Oxigraph's parser: triples into the named graph ``identifier``; a quad file's own named
+    graphs are kept, its default-graph triples go to ``identifier``."""
+    target = ox.NamedNode(str(identifier))
+    try:
+        quads = ox.parse(data, format=OX_FORMATS[fmt])
+        db.bulk_extend(
+            ox.Quad(q.subject, q.predicate, q.object, target)
+            if isinstance(q.graph_name, ox.DefaultGraph)
+            else q
+            for q in quads
+        )
+    except SyntaxError as err:
+        raise LoadError(path, f"syntax error: {err.msg}", line=err.lineno) from None
+    except (OSError, ValueError) as err:
+        raise LoadError(path, str(err)) from None
+
+
 def load_graph(files: Iterable[Path] | None = None) -> Graph:
     """One graph holding ``files`` (default: :func:`kg_files`, the ontology and the data)."""
     graph = Graph()
@@ -92,22 +129,27 @@ def load_graph(files: Iterable[Path] | None = None) -> Graph:
 
 
 def load_dataset(
-    extra_graphs: Sequence[tuple[str, Path]] = (), files: Iterable[Path] | None = None
+    extra_graphs: Sequence[tuple[str, Path]] = (),
+    files: Iterable[Path] | None = None,
+    store: str = OXIGRAPH,
 ) -> Dataset:
     """The dataset to serve: ``files`` (default :func:`kg_files`) in the named graph
     :data:`CDKG_GRAPH`, each ``(iri, path)`` of ``extra_graphs`` in the named graph ``iri``, and
-    the default graph the union of all named graphs.
+    the default graph the union of all named graphs; on the ``store`` :func:`cdkg.store.new_dataset`
+    makes (Oxigraph, or rdflib's memory store).
 
     A quad file (``.nq``, ``.trig``) given as an extra graph keeps its own named graphs; its
     default-graph triples go to ``iri``.
     """
-    dataset = Dataset(default_union=True)
+    dataset = new_dataset(store)
     kg = dataset.graph(CDKG_GRAPH)
     for path in kg_files() if files is None else files:
         parse_into(kg, Path(path))
     for iri, path in extra_graphs:
         target = dataset.graph(URIRef(iri))
-        if rdf_format(Path(path)) in QUAD_FORMATS:
+        if oxigraph_of(target) is not None:
+            parse_into(target, Path(path))  # Oxigraph keeps a quad file's graphs itself
+        elif rdf_format(Path(path)) in QUAD_FORMATS:
             staging = Dataset()
             parse_into(staging, Path(path))
             for s, p, o, g in staging.quads((None, None, None, None)):

@@ -46,6 +46,13 @@ def from_ox(term: object) -> Node | None:
     raise TypeError(f"cannot convert {term!r}")
 
 
+def triple_from_ox(triple: ox.Triple) -> tuple[Node, Node, Node]:
+    """An Oxigraph triple as an rdflib one."""
+    s, p, o = (from_ox(t) for t in (triple.subject, triple.predicate, triple.object))
+    assert s is not None and p is not None and o is not None  # noqa: S101 - a triple is whole
+    return s, p, o
+
+
 def store(graph: Graph) -> ox.Store:
     """An in-memory Oxigraph store holding ``graph``'s triples in its default graph."""
     result = ox.Store()

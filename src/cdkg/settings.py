@@ -87,6 +87,19 @@ def _graph(text: str) -> GraphSpec:
     return (iri, Path(path))
 
 
+#: The embedded stores ``--store`` names; anything else must be an external endpoint's URL.
+EMBEDDED_STORES = ("oxigraph", "rdflib")
+
+
+def _store(text: str) -> str:
+    value = _non_empty(text)
+    if value.lower() in EMBEDDED_STORES:
+        return value.lower()
+    if re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        return value
+    raise ValueError(f"{value!r} is neither oxigraph, rdflib nor an http(s) URL")
+
+
 @dataclass(frozen=True)
 class Settings:
     """The settings of a cdkg process, immutable once built."""
@@ -184,6 +197,28 @@ class Settings:
             _graph,
             repeatable=True,
             metavar="IRI=PATH",
+        ),
+    )
+    store: str = _setting(
+        "oxigraph",
+        Spec(
+            "CDKG_STORE",
+            "--store",
+            "Where queries run: `oxigraph` (embedded, fast), `rdflib` (embedded, rdflib's own "
+            "engine), or the http(s) URL of an external SPARQL 1.1 query endpoint.",
+            "oxigraph, rdflib or URL",
+            _store,
+            metavar="STORE",
+        ),
+    )
+    cache_entries: int = _setting(
+        256,
+        Spec(
+            "CDKG_CACHE_ENTRIES",
+            "--cache-entries",
+            "Answers kept in the in-memory result cache; 0 turns the cache off.",
+            "integer",
+            _int_in(0),
         ),
     )
     workers: int = _setting(

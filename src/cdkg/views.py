@@ -16,6 +16,7 @@ from pathlib import Path
 from rdflib import Dataset, URIRef
 from rdflib.plugins.sparql.sparql import Query
 
+from cdkg import store
 from cdkg.errors import LoadError
 from cdkg.graph import CDKG_GRAPH
 from cdkg.queries import parse_sparql
@@ -32,6 +33,7 @@ class View:
     iri: URIRef
     query: Query
     path: Path
+    text: str = ""
 
 
 def views_dir() -> Path:
@@ -44,10 +46,11 @@ def load_views(directory: Path | None = None) -> list[View]:
     A syntax error is a LoadError naming the file and the line."""
     views = []
     for path in sorted((directory or views_dir()).glob("*.rq")):
-        query = parse_sparql(path.read_text(encoding="utf-8"), path)
+        text = path.read_text(encoding="utf-8")
+        query = parse_sparql(text, path)
         if query.algebra.name != "ConstructQuery":
             raise LoadError(path, "a view must be a CONSTRUCT query")
-        views.append(View(URIRef(GRAPH_NS + path.stem), query, path))
+        views.append(View(URIRef(GRAPH_NS + path.stem), query, path, text))
     return views
 
 
@@ -58,7 +61,7 @@ def build_views(dataset: Dataset, views: list[View]) -> dict[URIRef, int]:
     counts = {}
     for view in views:
         dataset.remove_graph(view.iri)
-        result = source.query(view.query).graph
+        result = store.query(source, view.text).graph
         counts[view.iri] = len(result) if result is not None else 0
         if result is not None and len(result):
             target = dataset.graph(view.iri)

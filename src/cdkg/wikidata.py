@@ -29,6 +29,7 @@ from typing import Any, TextIO
 from rdflib import Graph
 
 from cdkg.errors import BadParameter, CdkgError, LoadError
+from cdkg import store
 from cdkg.graph import load_graph
 
 WD = "http://www.wikidata.org/entity/"
@@ -91,7 +92,7 @@ def qid(iri: str) -> str:
 
 def paper_ties(graph: Graph) -> list[PaperTie]:
     ties = []
-    for row in graph.query(_PAPER_TIES):
+    for row in store.query(graph, _PAPER_TIES):
         city, city_wd, partner, partner_wd, kind, url = row  # type: ignore[misc]
         ties.append(
             PaperTie(

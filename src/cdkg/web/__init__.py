@@ -43,6 +43,7 @@ from cdkg.graph import dataset_version, kg_files, load_dataset
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
 from cdkg.settings import Settings
+from cdkg.store import local_store, named_graphs, remote_backend
 from cdkg.views import build_views, load_views
 from cdkg.web import (
     audit,
@@ -80,7 +81,7 @@ def create_app(
     way, each into its own named graph."""
     files = list(kg_files() if files is None else files)
     if dataset is None:
-        dataset = load_dataset(settings.graphs, files)
+        dataset = load_dataset(settings.graphs, files, store=local_store(settings.store))
     if queries is None:
         queries = Registry.load(kg_dir("queries"))
     dataset.remove_graph(QUERIES_GRAPH)
@@ -93,7 +94,11 @@ def create_app(
     app.extensions["cdkg"] = Endpoint(
         settings=settings,
         dataset=dataset,
-        engine=Engine(dataset, settings),
+        engine=Engine(
+            dataset,
+            settings,
+            backend=remote_backend(settings.store, named_graphs(dataset), settings.timeout),
+        ),
         queries=queries,
         version=dataset_version(files),
         modified=max((f.stat().st_mtime for f in files), default=time.time()),

@@ -28,6 +28,7 @@ from waitress.utilities import RequestEntityTooLarge
 
 from cdkg.graph import CDKG_GRAPH, kg_files, load_dataset
 from cdkg.settings import Settings
+from cdkg.store import local_store
 from cdkg.validate import load_checks, load_shapes, validate
 from cdkg.web import create_app
 from cdkg.web.body import TOO_LARGE
@@ -49,7 +50,7 @@ def serve(
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     files = list(kg_files() if files is None else files)
-    dataset = load_dataset(settings.graphs, files)
+    dataset = load_dataset(settings.graphs, files, store=local_store(settings.store))
     report = validate(
         dataset.get_context(CDKG_GRAPH),
         load_shapes(shapes),

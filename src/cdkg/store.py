@@ -1,0 +1,302 @@
+"""The stores the endpoint's queries run on, and how a query is evaluated on each.
+
+``--store`` (:class:`~cdkg.settings.Settings.store`) picks one:
+
+- ``oxigraph`` (the default): the dataset lives in an in-memory Oxigraph store behind rdflib's API
+  (``oxrdflib``), so the rest of cdkg still reads it as an rdflib :class:`~rdflib.Dataset`, while
+  queries run on Oxigraph's own engine, passed as query strings (never prepared queries, which
+  ``oxrdflib`` hands back to rdflib's engine). Files are parsed by Oxigraph's parsers, not rdflib's.
+- ``rdflib``: rdflib's memory store and its SPARQL engine, the reference the tests compare against.
+- an ``http(s)`` URL: an external SPARQL 1.1 endpoint (:mod:`cdkg.remote`); the local dataset is
+  still loaded and validated (entity pages, downloads), queries go to the remote store.
+
+Every backend returns what rdflib's ``evalQuery`` returns (``{"type_", "vars_", "bindings"}``,
+``{"askAnswer"}`` or ``{"graph"}``, with rdflib terms), so one renderer (:mod:`cdkg.serialize`)
+writes every format the same way, under the same row cap.
+
+Semantic differences handled here, each checked by the golden tests run on both stores:
+
+- a query's ``FROM`` / ``FROM NAMED``: Oxigraph would apply them itself, and with the union default
+  graph it ignores them. The guard has already read them, so the dataset is passed explicitly
+  (``default_graph`` / ``named_graphs``), exactly as the rdflib backend builds its view.
+- ``SERVICE``: Oxigraph can fetch over HTTP on its own, with no allow-list, no redirect policy and
+  no time limit. A query that calls an (allow-listed) SERVICE therefore runs on rdflib's engine over
+  the same store, through :mod:`cdkg.federation`'s guarded client. Nothing else reaches Oxigraph
+  with a SERVICE in it.
+- Prefixes: queries may use the WDQS prefixes without declaring them; both engines get them.
+- Literals come back as Oxigraph writes them (canonical lexical forms of computed values); plain
+  strings come back as rdflib's plain literals, so the JSON a client sees is the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+from oxrdflib import OxigraphStore
+from rdflib import XSD, Dataset, Graph, Literal, URIRef, Variable
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.plugins.sparql.evaluate import evalQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.query import Result
+from rdflib.term import Node
+
+from cdkg import guard, oxi
+from cdkg.errors import BadQuery
+
+#: The embedded stores; anything else ``--store`` names is an external endpoint's URL.
+OXIGRAPH = "oxigraph"
+RDFLIB = "rdflib"
+
+
+class Backend(Protocol):
+    """Evaluates an admitted query on a dataset; returns an ``evalQuery``-shaped result."""
+
+    def evaluate(
+        self,
+        admitted: guard.Admitted,
+        text: str,
+        defaults: Sequence[str],
+        named: Sequence[str],
+        base: str | None,
+    ) -> Mapping[str, Any]: ...
+
+
+def local_store(store: str) -> str:
+    """The embedded store that holds the dataset in this process for ``--store store``: the store
+    itself, or Oxigraph when queries go to an external endpoint (entity pages, downloads and
+    validation still read the local copy)."""
+    return store if store in (OXIGRAPH, RDFLIB) else OXIGRAPH
+
+
+def remote_backend(store: str, graphs: Iterable[str], timeout: float) -> Backend | None:
+    """The backend for an external endpoint's URL, over our ``graphs`` only; ``None`` for the
+    embedded stores."""
+    if store in (OXIGRAPH, RDFLIB):
+        return None
+    return RemoteBackend(store, graphs, timeout)
+
+
+class RemoteBackend:
+    """An external SPARQL 1.1 endpoint (:class:`cdkg.remote.RemoteStore`). With no dataset
+    named, the query runs over our graphs only (the union as the default graph, each visible to
+    ``GRAPH``), never over what else the store holds."""
+
+    def __init__(self, url: str, graphs: Iterable[str], timeout: float) -> None:
+        from cdkg.remote import RemoteStore  # noqa: PLC0415 - only with an external store
+
+        self.remote = RemoteStore(url, timeout=timeout)
+        self.graphs = sorted(graphs)
+
+    def evaluate(
+        self,
+        admitted: guard.Admitted,
+        text: str,
+        defaults: Sequence[str],
+        named: Sequence[str],
+        base: str | None,
+    ) -> Mapping[str, Any]:
+        if not (defaults or named):
+            defaults, named = self.graphs, self.graphs
+        result: Mapping[str, Any] = self.remote.evaluate(text, admitted.form, defaults, named)
+        return result
+
+
+class _Store(OxigraphStore):
+    """``oxrdflib``'s store over a pyoxigraph store we hold ourselves (:attr:`ox`). Its triples
+    come back with plain strings as rdflib's plain literals (``oxrdflib`` types them
+    ``xsd:string``, which rdflib 7 holds unequal to the plain literal it parsed)."""
+
+    def __init__(self) -> None:
+        self.ox = ox.Store()
+        super().__init__(store=self.ox)
+
+    def triples(
+        self, triple_pattern: Any, context: Any = None
+    ) -> Iterator[tuple[tuple[Node, Node, Node], Iterator[Any]]]:
+        for (s, p, o), contexts in super().triples(triple_pattern, context):
+            if isinstance(o, Literal) and o.datatype == XSD.string:
+                o = Literal(str(o))
+            yield (s, p, o), contexts
+
+
+def new_dataset(kind: str = OXIGRAPH) -> Dataset:
+    """An empty dataset whose default graph is the union of its named graphs, on ``kind``'s
+    store (``oxigraph``; anything else gets rdflib's memory store)."""
+    if kind == OXIGRAPH:
+        return Dataset(store=_Store(), default_union=True)
+    return Dataset(default_union=True)
+
+
+def oxigraph_of(graph: Graph) -> ox.Store | None:
+    """The pyoxigraph store under ``graph`` (a dataset or one of its graphs), if it has one."""
+    store = graph.store
+    return store.ox if isinstance(store, _Store) else None
+
+
+def query(graph: Graph, text: str) -> Result:
+    """Run the SPARQL query ``text`` on ``graph`` (a dataset: over the union of its graphs; one
+    graph of a dataset: over that graph) with the engine of its store, as an rdflib Result.
+
+    Code that queries a loaded graph goes through here rather than ``graph.query``: on an
+    Oxigraph store, ``oxrdflib`` would hand back ``xsd:string``-typed literals where rdflib has
+    plain ones (so results would depend on the store), and silently runs a prepared query on
+    rdflib's slow engine."""
+    db = oxigraph_of(graph)
+    if db is None:
+        return graph.query(text)
+    if isinstance(graph, Dataset):
+        answer = db.query(text, use_default_graph_as_union=True)
+    else:
+        answer = db.query(text, default_graph=ox.NamedNode(str(graph.identifier)))
+    if isinstance(answer, ox.QueryBoolean):
+        result = Result("ASK")
+        result.askAnswer = bool(answer)
+    elif isinstance(answer, ox.QuerySolutions):
+        names = [v.value for v in answer.variables]
+        result = Result("SELECT")
+        result.vars = [Variable(name) for name in names]
+        result.bindings = list(_bindings(answer, names))
+    else:
+        result = Result("CONSTRUCT")
+        result.graph = Graph()
+        for triple in answer:
+            result.graph.add(oxi.triple_from_ox(triple))
+    return result
+
+
+def backend_for(dataset: Dataset) -> Backend:
+    """The backend that evaluates queries on ``dataset``'s own store."""
+    db = oxigraph_of(dataset)
+    rdflib_backend = RdflibBackend(dataset)
+    if db is None:
+        return rdflib_backend
+    return OxigraphBackend(db, fallback=rdflib_backend)
+
+
+def calls_service(algebra: CompValue) -> bool:
+    """Whether the query's algebra holds a SERVICE pattern anywhere."""
+    return any(node.name == "ServiceGraphPattern" for node in guard.walk(algebra))
+
+
+class RdflibBackend:
+    """rdflib's own SPARQL engine, over whatever store ``dataset`` has."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def evaluate(
+        self,
+        admitted: guard.Admitted,
+        text: str,
+        defaults: Sequence[str],
+        named: Sequence[str],
+        base: str | None,
+    ) -> Mapping[str, Any]:
+        query = admitted.query
+        query.algebra["datasetClause"] = None  # the dataset is ours to build, never rdflib's
+        join_bgps_lazily(query.algebra)
+        dataset = self.view(defaults, named) if defaults or named else self.dataset
+        result: Mapping[str, Any] = evalQuery(dataset, query, base=base)
+        return result
+
+    def view(self, defaults: Sequence[str], named: Sequence[str]) -> Dataset:
+        """A dataset of exactly these graphs: ``defaults`` merged as the default graph,
+        ``named`` as the only named graphs."""
+        view = Dataset(default_union=False)
+        for iri in defaults:
+            view.default_graph += self.dataset.get_context(URIRef(iri))
+        for iri in named:
+            graph = view.graph(URIRef(iri))
+            graph += self.dataset.get_context(URIRef(iri))
+        return view
+
+
+class OxigraphBackend:
+    """Oxigraph's engine over the pyoxigraph store ``db``; SERVICE queries go to ``fallback``."""
+
+    def __init__(self, db: ox.Store, fallback: Backend) -> None:
+        self.db = db
+        self.fallback = fallback
+
+    def evaluate(
+        self,
+        admitted: guard.Admitted,
+        text: str,
+        defaults: Sequence[str],
+        named: Sequence[str],
+        base: str | None,
+    ) -> Mapping[str, Any]:
+        if calls_service(admitted.query.algebra):
+            return self.fallback.evaluate(admitted, text, defaults, named, base)
+        options: dict[str, Any] = {"base_iri": base, "prefixes": dict(guard.WDQS_PREFIXES)}
+        if defaults or named:
+            options["default_graph"] = [ox.NamedNode(iri) for iri in defaults]
+            options["named_graphs"] = [ox.NamedNode(iri) for iri in named]
+        else:
+            options["use_default_graph_as_union"] = True
+        try:
+            answer = self.db.query(text, **options)
+        except SyntaxError as err:  # the guard parsed it with rdflib; Oxigraph may disagree
+            raise BadQuery(f"the query cannot be evaluated: {err}") from None
+        if admitted.form == "ASK":
+            return {"type_": "ASK", "askAnswer": bool(answer)}
+        if admitted.form == "SELECT":
+            assert isinstance(answer, ox.QuerySolutions)  # noqa: S101 - the guard read the form
+            names = [v.value for v in answer.variables]
+            return {
+                "type_": "SELECT",
+                "vars_": [Variable(name) for name in names],
+                "bindings": _bindings(answer, names),
+            }
+        graph = Graph()
+        for triple in answer:  # type: ignore[union-attr]
+            graph.add(oxi.triple_from_ox(triple))
+        return {"type_": admitted.form, "graph": graph}
+
+
+def _bindings(solutions: ox.QuerySolutions, names: list[str]) -> Iterator[dict[Variable, Any]]:
+    """Each solution as rdflib's ``{Variable: term}``, unbound variables left out. Lazy, so the
+    row cap stops the conversion too."""
+    variables = [(name, Variable(name)) for name in names]
+    convert = oxi.from_ox
+    for solution in solutions:
+        row = {}
+        for name, variable in variables:
+            value = solution[name]
+            if value is not None:
+                row[variable] = convert(value)
+        yield row
+
+
+def named_graphs(dataset: Dataset) -> frozenset[str]:
+    """The IRIs of ``dataset``'s named graphs."""
+    return frozenset(
+        str(g.identifier) for g in dataset.graphs() if g.identifier != DATASET_DEFAULT_GRAPH_ID
+    )
+
+
+def join_bgps_lazily(algebra: CompValue) -> int:
+    """Evaluate every join whose right side is a basic graph pattern (or a SERVICE) once per left
+    solution.
+
+    rdflib marks a Join lazy only when neither side holds another Join, so a group such as
+    ``{ triples VALUES ... more triples }`` evaluates ``more triples`` on its own, as a cross
+    product, then joins: a canned query of this shape took 378 s instead of 0.7 s. Substituting
+    each left solution into a BGP and matching it is exactly the join of the two (a BGP has no
+    FILTER, OPTIONAL or scope of its own), so the answer is the same. Returns how many joins
+    were changed.
+
+    A SERVICE on the right becomes a bound join: rdflib sends each left solution along as a
+    ``VALUES`` block, so the remote endpoint is asked about our items only, not about all of its
+    data (the answer is the same join).
+    """
+    changed = 0
+    for node in guard.walk(algebra):
+        right = dict.get(node, "p2")
+        is_bgp = isinstance(right, CompValue) and right.name in ("BGP", "ServiceGraphPattern")
+        if node.name == "Join" and is_bgp and not dict.get(node, "lazy"):
+            node["lazy"] = True
+            changed += 1
+    return changed
