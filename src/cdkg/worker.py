@@ -26,6 +26,7 @@ import pickle
 import resource
 import select
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -37,6 +38,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: Held around every fork. Code that runs rdflib's parsers in the server process while it serves
+#: (a reload building a new app) holds it too, so that no child starts from a copy of the process
+#: taken in the middle of a parse (rdflib's SPARQL parser is not thread-safe, RDFLib/rdflib#1282).
+FORK_LOCK = threading.Lock()
 #: How much more address space than the server a query may use before it fails (MemoryError).
 MEMORY_HEADROOM = 4 << 30
 _PR_SET_PDEATHSIG = 1
@@ -51,7 +56,8 @@ def run_forked(job: Callable[[], T], timeout: float) -> T:
     child's traceback when it has one).
     """
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    with FORK_LOCK:
+        pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, reported through the pipe
         os.close(read_end)
         _child(job, write_end, timeout)
