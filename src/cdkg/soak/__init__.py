@@ -1,0 +1,33 @@
+"""``cdkg soak``: the endpoint under hostile load, on loopback, bounded in time.
+
+One run starts ``cdkg serve`` (default settings, unless ``--server-arg`` says otherwise) on a free
+127.0.0.1 port and goes through five phases:
+
+1. warm-up: each canned query (GET ``/queries/NAME?format=json`` and POST ``/sparql`` with its
+   ``queries/*.rq`` text) and each ad-hoc template once; a query that fails here is left out of
+   the load and reported;
+2. unloaded baseline: ``--baseline`` normal requests, one at a time (p50, p99);
+3. probes: every hostile kind once, one at a time, so each status is checked on a quiet server;
+4. load: ``--clients`` threads for ``--duration`` seconds, each request hostile with probability
+   ``--hostile-share`` (5 %), the kind drawn uniformly from :data:`.traffic.HOSTILE`; then the
+   in-flight requests finish (each client waits at most :data:`.traffic.CLIENT_TIMEOUT`);
+5. settle: once no query worker is left, the server's memory is read again and it must answer.
+
+Pass criteria (:func:`.verdict.criteria`): no normal request failed (any answer but 2xx, or
+none); the normal p99 under load at most :data:`.verdict.P99_FACTOR` times the unloaded p99;
+every hostile request answered with the status the README's "Limits and statuses" table gives
+its kind; the server's memory (RSS of the server and its query workers, from ``/proc``) back
+within :data:`.verdict.MEMORY_TOLERANCE` of what it was before the load; the server alive at the
+end. The figures go to ``soak.json`` and ``soak.md`` in ``--report-dir``; the exit code is 0 if
+every criterion passed, 1 if one failed, 2 if the server did not start.
+
+Every connection is to 127.0.0.1; the hostile queries name local addresses only to check that
+the server refuses them, and it never connects to them.
+
+Modules: :mod:`.traffic` (the requests, normal and hostile), :mod:`.memory` (``/proc``),
+:mod:`.verdict` (figures, criteria, report), :mod:`.phases` (the run and the command).
+"""
+
+from cdkg.soak.phases import Options, configure, main, run
+
+__all__ = ["Options", "configure", "main", "run"]
