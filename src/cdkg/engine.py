@@ -94,8 +94,9 @@ class Engine:
         self._cache_lock = threading.Lock()
         if warm:
             for text, formats in WARM_UP:
+                admitted = self._admit(QueryRequest(text))  # parse once, write every format
                 for chosen in formats:
-                    self.execute(QueryRequest(text, format=chosen.media_type))
+                    self._answer(admitted, QueryRequest(text, format=chosen.media_type))
         gc.freeze()  # the loaded graph stays put: children copy fewer pages
 
     def run(self, request: QueryRequest) -> Rendered:
@@ -137,14 +138,21 @@ class Engine:
         """Admit, evaluate and serialise ``request`` in this process (the worker calls this);
         ``deadline`` (``time.monotonic()``) bounds its SERVICE calls, default the time limit
         from now."""
-        if deadline is None:
-            deadline = time.monotonic() + self.settings.timeout
-        admitted = guard.admit(
+        return self._answer(self._admit(request), request, deadline)
+
+    def _admit(self, request: QueryRequest) -> guard.Admitted:
+        return guard.admit(
             request.text,
             allow_service=self.settings.allow_service,
             graphs=self.graphs,
             base=request.base,
         )
+
+    def _answer(
+        self, admitted: guard.Admitted, request: QueryRequest, deadline: float | None = None
+    ) -> Rendered:
+        if deadline is None:
+            deadline = time.monotonic() + self.settings.timeout
         forms = negotiation.GRAPH_FORMATS
         if admitted.form in ("SELECT", "ASK"):
             forms = negotiation.RESULT_FORMATS

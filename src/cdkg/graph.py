@@ -88,7 +88,7 @@ def parse_into(graph: Graph, path: Path) -> None:
         raise LoadError(path, f"cannot read: {err.strerror or err}") from None
     db = oxigraph_of(graph)
     if db is not None:
-        _ox_parse_into(db, graph.identifier, data, fmt, path)
+        _ox_parse_into(db, graph, data, fmt, path)
         return
     try:
         graph.parse(data=data, format=fmt)
@@ -102,10 +102,10 @@ def parse_into(graph: Graph, path: Path) -> None:
         raise LoadError(path, str(err), line=_guess_line(data, str(err))) from None
 
 
-def _ox_parse_into(db: ox.Store, identifier: object, data: bytes, fmt: str, path: Path) -> None:
+def _ox_parse_into(db: ox.Store, graph: Graph, data: bytes, fmt: str, path: Path) -> None:
     """Oxigraph's parser: triples into the named graph ``identifier``; a quad file's own named
     graphs are kept, its default-graph triples go to ``identifier``."""
-    target = ox.NamedNode(str(identifier))
+    target = ox.NamedNode(str(graph.identifier))
     try:
         quads = ox.parse(data, format=OX_FORMATS[fmt])
         db.bulk_extend(
@@ -114,6 +114,8 @@ def _ox_parse_into(db: ox.Store, identifier: object, data: bytes, fmt: str, path
             else q
             for q in quads
         )
+        for prefix, namespace in quads.prefixes.items():  # as rdflib's parsers bind them
+            graph.bind(prefix, namespace, override=False)
     except SyntaxError as err:
         raise LoadError(path, f"syntax error: {err.msg}", line=err.lineno) from None
     except (OSError, ValueError) as err:

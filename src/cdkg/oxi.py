@@ -48,8 +48,8 @@ def from_ox(term: object) -> Node | None:
 
 def triple_from_ox(triple: ox.Triple) -> tuple[Node, Node, Node]:
     """An Oxigraph triple as an rdflib one."""
-    s, p, o = (from_ox(t) for t in (triple.subject, triple.predicate, triple.object))
-    assert s is not None and p is not None and o is not None  # noqa: S101 - a triple is whole
+    terms = [from_ox(t) for t in (triple.subject, triple.predicate, triple.object)]
+    s, p, o = (t for t in terms if t is not None)  # a triple is whole: none is None
     return s, p, o
 
 
@@ -63,9 +63,15 @@ def store(graph: Graph) -> ox.Store:
     return result
 
 
-def select(db: ox.Store, query: str) -> Iterator[dict[str, Node | None]]:
-    """The rows of a SELECT query, each as ``{variable: rdflib term or None}``."""
-    solutions = db.query(query)
+def select(
+    db: ox.Store, query: str, default_graph: str | None = None
+) -> Iterator[dict[str, Node | None]]:
+    """The rows of a SELECT query, each as ``{variable: rdflib term or None}``; over the named
+    graph ``default_graph`` if given, else over the store's default graph."""
+    if default_graph is None:
+        solutions = db.query(query)
+    else:
+        solutions = db.query(query, default_graph=ox.NamedNode(default_graph))
     names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
     for solution in solutions:  # type: ignore[union-attr]
         yield {name: from_ox(solution[name]) for name in names}

@@ -37,6 +37,7 @@ import pyoxigraph as ox
 from oxrdflib import OxigraphStore
 from rdflib import XSD, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import NamespaceManager
 from rdflib.plugins.sparql.evaluate import evalQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.query import Result
@@ -44,6 +45,13 @@ from rdflib.term import Node
 
 from cdkg import guard, oxi
 from cdkg.errors import BadQuery
+
+#: Prefixes every query may use undeclared, on every store, as the guard's rdflib parse allows:
+#: rdflib's own (rdfs:, skos:, geo:, schema:, ...) and WDQS's (wd:, wdt:, p:, ...).
+_PREFIXES = {
+    **{prefix: str(ns) for prefix, ns in NamespaceManager(Graph()).namespaces() if prefix},
+    **guard.WDQS_PREFIXES,
+}
 
 #: The embedded stores; anything else ``--store`` names is an external endpoint's URL.
 OXIGRAPH = "oxigraph"
@@ -116,9 +124,8 @@ class _Store(OxigraphStore):
         self, triple_pattern: Any, context: Any = None
     ) -> Iterator[tuple[tuple[Node, Node, Node], Iterator[Any]]]:
         for (s, p, o), contexts in super().triples(triple_pattern, context):
-            if isinstance(o, Literal) and o.datatype == XSD.string:
-                o = Literal(str(o))
-            yield (s, p, o), contexts
+            plain = isinstance(o, Literal) and o.datatype == XSD.string
+            yield (s, p, Literal(str(o)) if plain else o), contexts
 
 
 def new_dataset(kind: str = OXIGRAPH) -> Dataset:
@@ -145,11 +152,13 @@ def query(graph: Graph, text: str) -> Result:
     rdflib's slow engine."""
     db = oxigraph_of(graph)
     if db is None:
-        return graph.query(text)
+        return graph.query(text, initNs=_PREFIXES)
     if isinstance(graph, Dataset):
-        answer = db.query(text, use_default_graph_as_union=True)
+        answer = db.query(text, use_default_graph_as_union=True, prefixes=_PREFIXES)
     else:
-        answer = db.query(text, default_graph=ox.NamedNode(str(graph.identifier)))
+        answer = db.query(
+            text, default_graph=ox.NamedNode(str(graph.identifier)), prefixes=_PREFIXES
+        )
     if isinstance(answer, ox.QueryBoolean):
         result = Result("ASK")
         result.askAnswer = bool(answer)
@@ -164,6 +173,24 @@ def query(graph: Graph, text: str) -> Result:
         for triple in answer:
             result.graph.add(oxi.triple_from_ox(triple))
     return result
+
+
+def construct_into(dataset: Dataset, source: URIRef, text: str, target: URIRef) -> int:
+    """Evaluate the CONSTRUCT ``text`` over the named graph ``source`` and add its triples to the
+    named graph ``target``; returns how many. On Oxigraph the triples never become rdflib terms."""
+    db = oxigraph_of(dataset)
+    if db is None:
+        built = query(dataset.get_context(source), text).graph
+        if built is None or not len(built):
+            return 0
+        into = dataset.graph(target)
+        into += built
+        return len(built)
+    name = ox.NamedNode(str(target))
+    answer = db.query(text, default_graph=ox.NamedNode(str(source)), prefixes=_PREFIXES)
+    quads = [ox.Quad(t.subject, t.predicate, t.object, name) for t in answer]  # type: ignore[union-attr]
+    db.extend(quads)
+    return len(quads)
 
 
 def backend_for(dataset: Dataset) -> Backend:
@@ -230,7 +257,7 @@ class OxigraphBackend:
     ) -> Mapping[str, Any]:
         if calls_service(admitted.query.algebra):
             return self.fallback.evaluate(admitted, text, defaults, named, base)
-        options: dict[str, Any] = {"base_iri": base, "prefixes": dict(guard.WDQS_PREFIXES)}
+        options: dict[str, Any] = {"base_iri": base, "prefixes": _PREFIXES}
         if defaults or named:
             options["default_graph"] = [ox.NamedNode(iri) for iri in defaults]
             options["named_graphs"] = [ox.NamedNode(iri) for iri in named]

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import cast
 
 import pyshacl
 import pyshacl_turbo
-from rdflib import RDF, SH, Graph
+from rdflib import RDF, SH, Dataset, Graph
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import ResultRow
 from rdflib.term import BNode, Node, URIRef
@@ -33,21 +34,27 @@ from rdflib.term import BNode, Node, URIRef
 from cdkg import consistency, oxi
 from cdkg.errors import LoadError
 from cdkg.graph import load_graph
-from cdkg.queries import parse_sparql
+from cdkg.queries import check_sparql, parse_sparql
 from cdkg.report import SEVERITIES, Finding, ValidationReport, show
 from cdkg.resources import kg_dir
+from cdkg.store import oxigraph_of
 
 __all__ = ["Check", "Finding", "ValidationReport", "load_checks", "load_shapes", "validate"]
 
 
 @dataclass(frozen=True, eq=False)
 class Check:
-    """One ``*-violation.rq`` file, parsed."""
+    """One ``*-violation.rq`` file, syntax-checked; rdflib's parse (:attr:`query`, for the
+    reference engine) is made on first use."""
 
     name: str
     message: str
-    query: Query
-    text: str = ""
+    text: str
+    path: Path
+
+    @cached_property
+    def query(self) -> Query:
+        return parse_sparql(self.text, self.path)
 
     @classmethod
     def from_file(cls, path: Path) -> Check:
@@ -55,12 +62,11 @@ class Check:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise LoadError(path, f"cannot read: {err}") from None
-        query = parse_sparql(text, path)
-        if query.algebra.name != "SelectQuery":
+        if check_sparql(text, path).form != "SELECT":
             raise LoadError(path, "a violation check must be a SELECT query")
         comments = (line.strip() for line in text.splitlines() if line.strip().startswith("#"))
         message = next((c.lstrip("#+ ").strip() for c in comments), "") or path.stem
-        return cls(path.name, message, query, text)
+        return cls(path.name, message, text, path)
 
 
 def load_shapes(directory: Path | None = None) -> Graph:
@@ -168,8 +174,13 @@ def run_checks(graph: Graph, checks: Sequence[Check], engine: str = "oxigraph") 
     if engine == "rdflib":
         rows = ((c, cast(ResultRow, r).asdict()) for c in checks for r in graph.query(c.query))
     else:
-        db = oxi.store(graph)
-        rows = ((c, r) for c in checks for r in oxi.select(db, c.text))
+        db = oxigraph_of(graph)
+        default = None
+        if db is not None and not isinstance(graph, Dataset):
+            default = str(graph.identifier)  # one graph of the served store: query it in place
+        else:
+            db = oxi.store(graph)
+        rows = ((c, r) for c in checks for r in oxi.select(db, c.text, default_graph=default))
     return [_finding(graph, check, bound) for check, bound in rows]
 
 

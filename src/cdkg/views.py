@@ -10,7 +10,9 @@ cdkg graph before any view exists, and the downloads carry the cdkg graph only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from rdflib import Dataset, URIRef
@@ -19,7 +21,7 @@ from rdflib.plugins.sparql.sparql import Query
 from cdkg import store
 from cdkg.errors import LoadError
 from cdkg.graph import CDKG_GRAPH
-from cdkg.queries import parse_sparql
+from cdkg.queries import check_sparql, parse_sparql
 from cdkg.resources import kg_dir
 
 GRAPH_NS = "https://w3id.org/cdkg/graph/"
@@ -31,9 +33,17 @@ class View:
     """One derived graph: its IRI, the CONSTRUCT that builds it, and the file it came from."""
 
     iri: URIRef
-    query: Query
     path: Path
-    text: str = ""
+    text: str
+
+    @cached_property
+    def query(self) -> Query:
+        """rdflib's parse, made on first use."""
+        return parse_sparql(self.text, self.path)
+
+
+#: A CONSTRUCT (not a DESCRIBE) query: the keyword starts a line outside a comment.
+_CONSTRUCT = re.compile(r"^\s*CONSTRUCT\b", re.IGNORECASE | re.MULTILINE)
 
 
 def views_dir() -> Path:
@@ -47,23 +57,18 @@ def load_views(directory: Path | None = None) -> list[View]:
     views = []
     for path in sorted((directory or views_dir()).glob("*.rq")):
         text = path.read_text(encoding="utf-8")
-        query = parse_sparql(text, path)
-        if query.algebra.name != "ConstructQuery":
+        form = check_sparql(text, path).form
+        if form != "GRAPH" or not _CONSTRUCT.search(text):
             raise LoadError(path, "a view must be a CONSTRUCT query")
-        views.append(View(URIRef(GRAPH_NS + path.stem), query, path, text))
+        views.append(View(URIRef(GRAPH_NS + path.stem), path, text))
     return views
 
 
 def build_views(dataset: Dataset, views: list[View]) -> dict[URIRef, int]:
     """Evaluate each view over the cdkg graph of ``dataset`` into its own named graph (replacing
     what it held); returns each graph's triple count. An empty answer adds no graph."""
-    source = dataset.get_context(CDKG_GRAPH)
     counts = {}
     for view in views:
         dataset.remove_graph(view.iri)
-        result = store.query(source, view.text).graph
-        counts[view.iri] = len(result) if result is not None else 0
-        if result is not None and len(result):
-            target = dataset.graph(view.iri)
-            target += result
+        counts[view.iri] = store.construct_into(dataset, CDKG_GRAPH, view.text, view.iri)
     return counts

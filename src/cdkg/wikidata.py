@@ -28,8 +28,8 @@ from typing import Any, TextIO
 
 from rdflib import Graph
 
-from cdkg.errors import BadParameter, CdkgError, LoadError
 from cdkg import store
+from cdkg.errors import BadParameter, CdkgError, LoadError
 from cdkg.graph import load_graph
 
 WD = "http://www.wikidata.org/entity/"

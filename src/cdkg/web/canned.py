@@ -26,6 +26,7 @@ from cdkg.engine import QueryRequest
 from cdkg.errors import BadParameter
 from cdkg.graph import CDKG_GRAPH
 from cdkg.queries import CannedQuery
+from cdkg.web.caching import cacheable
 from cdkg.web.sparql import _content_type
 from cdkg.web.state import endpoint
 
@@ -162,7 +163,7 @@ def run(name: str) -> Response:
     if answer.truncated:
         response.headers["CDKG-Truncated"] = "true"
     response.headers.update(citation.headers())
-    return response
+    return cacheable(response, request)
 
 
 def query_params(query: CannedQuery) -> dict[str, str]:

@@ -11,6 +11,8 @@ triple API (read-only, safe from the server's threads): no SPARQL parsing on the
 
 from __future__ import annotations
 
+import threading
+
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
@@ -36,8 +38,25 @@ ONTOLOGY = URIRef(str(CDKG).rstrip("#"))
 
 @bp.record_once
 def _setup(setup: BlueprintSetupState) -> None:
-    """The ontology's own triples, picked out of the cdkg graph once."""
-    graph = setup.app.extensions["cdkg"].dataset.get_context(CDKG_GRAPH)
+    setup.app.extensions["cdkg.ontology"] = _Ontology()
+
+
+class _Ontology:
+    """The ontology's own triples, picked out of the cdkg graph on the first request for them
+    (not at start-up: it reads the whole graph), then kept."""
+
+    def __init__(self) -> None:
+        self._graph: Graph | None = None
+        self._lock = threading.Lock()
+
+    def graph(self) -> Graph:
+        with self._lock:
+            if self._graph is None:
+                self._graph = _ontology_triples(endpoint().dataset.get_context(CDKG_GRAPH))
+            return self._graph
+
+
+def _ontology_triples(graph: Graph) -> Graph:
     ontology = Graph()
     for prefix, namespace in entities.PREFIXES.items():
         ontology.bind(prefix, namespace, replace=True)
@@ -45,7 +64,7 @@ def _setup(setup: BlueprintSetupState) -> None:
     for subject in set(graph.subjects()):
         if isinstance(subject, URIRef) and str(subject).startswith(str(ONTOLOGY)):
             ontology += graph.cbd(subject)
-    setup.app.extensions["cdkg.ontology"] = ontology
+    return ontology
 
 
 @bp.route("/id/<path:rest>")
@@ -68,7 +87,7 @@ def entity(rest: str) -> Response:
 
 @bp.route("/ontology")
 def ontology() -> Response:
-    graph: Graph = current_app.extensions["cdkg.ontology"]
+    graph = current_app.extensions["cdkg.ontology"].graph()
     chosen = _negotiate()
     if chosen is not negotiation.HTML:
         return _respond(serialize_graph(graph, chosen), chosen)

@@ -121,7 +121,7 @@ def example_result(query: CannedQuery, golden: Path) -> dict[str, Any]:
         return doc
     if query.form == "ASK":
         return {"head": {}, "boolean": True}
-    names = [str(v) for v in query.prepared.algebra.get("PV") or ()]
+    names = list(query.variables)
     row = {n: {"type": "literal", "value": f"example {n}"} for n in names}
     return {"head": {"vars": names}, "results": {"bindings": [row]}}
 

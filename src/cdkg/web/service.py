@@ -10,7 +10,6 @@ header, so nothing here is hard-coded. A browser asking for HTML is sent to the 
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, current_app, redirect, request
@@ -19,7 +18,7 @@ from rdflib import OWL, RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, UR
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, VOID, XSD
 
-from cdkg import negotiation
+from cdkg import negotiation, store
 from cdkg.graph import CDKG_GRAPH
 from cdkg.serialize import serialize_graph
 from cdkg.web.dump import DOWNLOADS
@@ -36,12 +35,17 @@ class Descriptions:
     """The counted facts, and each serialised description, kept per (kind, base URL, format)."""
 
     state: Endpoint
-    stats: Graph = field(init=False)
+    _stats: Graph | None = None
     _cache: dict[tuple[str, str, str], bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __post_init__(self) -> None:
-        self.stats = void_statistics(self.state.dataset)
+    @property
+    def stats(self) -> Graph:
+        """The VoID statistics, counted on first use (not at start-up), then kept. Only called
+        with :attr:`_lock` held."""
+        if self._stats is None:
+            self._stats = void_statistics(self.state.dataset)
+        return self._stats
 
     def response(self, kind: str) -> Response:
         chosen = negotiation.negotiate(
@@ -81,36 +85,39 @@ def void() -> Response:
     return _descriptions().response("void")
 
 
+#: VoID's counts, each one aggregate query on the store (fast on Oxigraph, where iterating every
+#: triple through rdflib's API is not).
+_TOTALS = """SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects)
+(COUNT(DISTINCT ?o) AS ?objects) WHERE { ?s ?p ?o }"""
+_TOTAL_PREDICATES = (VOID.triples, VOID.distinctSubjects, VOID.distinctObjects)
+_CLASSES = """SELECT ?class (COUNT(*) AS ?n)
+WHERE { ?s a ?class FILTER (isIRI(?class)) } GROUP BY ?class"""
+_PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
+
+
 def void_statistics(dataset: Dataset) -> Graph:
     """VoID statistics of the cdkg graph, on the blank node ``_:cdkg`` (replaced by the dataset's
     IRI in :func:`void_description`)."""
     graph = dataset.get_context(CDKG_GRAPH)
     out = Graph()
     node = BNode("cdkg")
-    classes: Counter[URIRef] = Counter()
-    properties: Counter[URIRef] = Counter()
-    subjects, objects = set(), set()
-    for s, p, o in graph:
-        properties[p] += 1  # type: ignore[index]
-        subjects.add(s)
-        objects.add(o)
-        if p == RDF.type and isinstance(o, URIRef):
-            classes[o] += 1
-    out.add((node, VOID.triples, Literal(len(graph))))
-    out.add((node, VOID.distinctSubjects, Literal(len(subjects))))
-    out.add((node, VOID.distinctObjects, Literal(len(objects))))
+    totals = next(iter(store.query(graph, _TOTALS)))
+    classes = [(c, n) for c, n in store.query(graph, _CLASSES)]  # type: ignore[misc]
+    properties = [(p, n) for p, n in store.query(graph, _PROPERTIES)]  # type: ignore[misc]
+    for predicate, value in zip(_TOTAL_PREDICATES, totals, strict=True):  # type: ignore[arg-type]
+        out.add((node, predicate, Literal(int(str(value)))))
     out.add((node, VOID.classes, Literal(len(classes))))
     out.add((node, VOID.properties, Literal(len(properties))))
-    for cls, count in sorted(classes.items()):
+    for cls, count in sorted(classes):
         part = BNode()
         out.add((node, VOID.classPartition, part))
         out.add((part, VOID["class"], cls))
-        out.add((part, VOID.entities, Literal(count)))
-    for prop, count in sorted(properties.items()):
+        out.add((part, VOID.entities, Literal(int(str(count)))))
+    for prop, count in sorted(properties):
         part = BNode()
         out.add((node, VOID.propertyPartition, part))
         out.add((part, VOID.property, prop))
-        out.add((part, VOID.triples, Literal(count)))
+        out.add((part, VOID.triples, Literal(int(str(count)))))
     for ontology in graph.subjects(RDF.type, OWL.Ontology):
         if not isinstance(ontology, URIRef):
             continue

@@ -15,6 +15,7 @@ from cdkg import guard
 from cdkg.engine import QueryRequest
 from cdkg.errors import SPARQL_PROTOCOL, BadParameter, UnsupportedMediaType
 from cdkg.web import service
+from cdkg.web.caching import cacheable
 from cdkg.web.state import endpoint
 
 bp = Blueprint("sparql", __name__)
@@ -61,7 +62,7 @@ def sparql() -> Response:
     response.headers["CDKG-Max-Rows"] = str(state.settings.max_rows)
     if answer.truncated:
         response.headers["CDKG-Truncated"] = "true"
-    return response
+    return cacheable(response, request)
 
 
 def _params(req: Request) -> MultiDict[str, str]:
