@@ -151,7 +151,8 @@ def test_graph_sees_every_named_graph_without_a_dataset_clause(engine: Engine) -
 
 def test_wdqs_prefixes_need_no_declaration_on_each_store(engine: Engine) -> None:
     rows = run(engine, "SELECT ?city WHERE { ?city wdt:P190 ?twin } LIMIT 1")
-    assert rows and rows[0]["city"]["value"].startswith("http://www.wikidata.org/entity/")
+    assert rows
+    assert rows[0]["city"]["value"].startswith("http://www.wikidata.org/entity/")
 
 
 def test_literals_come_back_alike_on_each_store(engine: Engine) -> None:

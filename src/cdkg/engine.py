@@ -36,14 +36,20 @@ from cdkg.federation import guarded_services
 from cdkg.serialize import Rendered, render
 from cdkg.settings import Settings
 from cdkg.store import Backend, backend_for, join_bgps_lazily, named_graphs
-from cdkg.worker import run_forked
+from cdkg.worker import demote, run_forked
 
 __all__ = ["Engine", "QueryRequest", "join_bgps_lazily"]
 
 log = logging.getLogger(__name__)
 
+#: Seconds after which a running query counts as long: it is demoted to the lowest CPU priority
+#: and moves to one of ``settings.workers`` long-query slots, freeing its worker slot, so that
+#: short queries never queue behind runaway ones (while long-query slots last).
+LONG_QUERY_GRACE = 0.25
 #: Largest answer kept in the result cache (how many it keeps is ``settings.cache_entries``).
 CACHE_ENTRY_BYTES = 1 << 20
+#: Most bytes the result cache holds in all: its keys include the Host header, which clients choose.
+CACHE_BYTES = 64 << 20
 #: A query that may call SERVICE: its answer depends on another endpoint, so it is not cached.
 _MAY_CALL_SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
 
@@ -90,8 +96,10 @@ class Engine:
         self.backend = backend_for(dataset) if backend is None else backend
         self.graphs = named_graphs(dataset)
         self._slots = threading.BoundedSemaphore(settings.workers)
+        self._long_slots = threading.BoundedSemaphore(settings.workers)
         self._cache: OrderedDict[QueryRequest, Rendered] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._cached_bytes = 0
         if warm:
             for text, formats in WARM_UP:
                 admitted = self._admit(QueryRequest(text))  # parse once, write every format
@@ -114,10 +122,26 @@ class Engine:
                 f"{self.settings.timeout:g} s",
                 hint="retry in a little while",
             )
+        moved = False
+
+        def on_long(pid: int) -> None:
+            """Past the grace period: the query runs on at the lowest CPU priority and, if a
+            long-query slot is free, gives its worker slot back for short queries."""
+            nonlocal moved
+            demote(pid)
+            if self._long_slots.acquire(blocking=False):
+                moved = True
+                self._slots.release()
+
         try:
-            answer = run_forked(lambda: self.execute(request, deadline), self.settings.timeout)
+            answer = run_forked(
+                lambda: self.execute(request, deadline),
+                self.settings.timeout,
+                grace=LONG_QUERY_GRACE,
+                on_long=on_long,
+            )
         finally:
-            self._slots.release()
+            (self._long_slots if moved else self._slots).release()
         self._remember(request, answer)
         return answer
 
@@ -130,9 +154,14 @@ class Engine:
         if _MAY_CALL_SERVICE.search(request.text):
             return
         with self._cache_lock:
+            replaced = self._cache.pop(request, None)  # two misses for one query may race here
+            if replaced is not None:
+                self._cached_bytes -= len(replaced.body)
             self._cache[request] = answer
-            while len(self._cache) > limit:
-                self._cache.popitem(last=False)
+            self._cached_bytes += len(answer.body)
+            while len(self._cache) > limit or self._cached_bytes > CACHE_BYTES:
+                _, dropped = self._cache.popitem(last=False)
+                self._cached_bytes -= len(dropped.body)
 
     def execute(self, request: QueryRequest, deadline: float | None = None) -> Rendered:
         """Admit, evaluate and serialise ``request`` in this process (the worker calls this);

@@ -47,8 +47,17 @@ MEMORY_HEADROOM = 4 << 30
 _PR_SET_PDEATHSIG = 1
 
 
-def run_forked(job: Callable[[], T], timeout: float) -> T:
+def run_forked(
+    job: Callable[[], T],
+    timeout: float,
+    *,
+    grace: float | None = None,
+    on_long: Callable[[int], None] | None = None,
+) -> T:
     """``job()`` run in a forked child; its return value, or the CdkgError it raised.
+
+    If the child is still running after ``grace`` seconds, ``on_long(pid)`` is called once (the
+    engine lowers its CPU priority, :func:`demote`, and frees its slot for short queries).
 
     Raises :class:`QueryTimeout` if it runs past ``timeout`` seconds (the child is killed),
     :class:`ServiceUnavailable` (503, retry) if something outside the server killed the child, and
@@ -63,7 +72,15 @@ def run_forked(job: Callable[[], T], timeout: float) -> T:
         _child(job, write_end, timeout)
     os.close(write_end)
     try:
-        data = _read_until(read_end, pid, time.monotonic() + timeout, timeout)
+        start = time.monotonic()
+        if (
+            grace is not None
+            and on_long is not None
+            and grace < timeout
+            and not _wait_readable(read_end, grace)
+        ):
+            on_long(pid)
+        data = _read_until(read_end, pid, start + timeout, timeout)
     finally:
         os.close(read_end)
     _, status = os.waitpid(pid, 0)
@@ -110,6 +127,20 @@ def _died(pid: int, status: int) -> CdkgError:
     return InternalError(
         "the query worker crashed", hint="this is a bug in the endpoint; it has been logged"
     )
+
+
+def demote(pid: int) -> None:
+    """Give the child ``pid`` the lowest CPU priority (nice 19): a long query then takes only
+    the CPU that short ones leave, so one runaway query cannot slow every other client."""
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, pid, 19)
+
+
+def _wait_readable(fd: int, seconds: float) -> bool:
+    """Whether ``fd`` has something to read (an answer, or the child's end) within ``seconds``."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP)
+    return bool(poller.poll(seconds * 1000))
 
 
 def _read_until(fd: int, pid: int, deadline: float, timeout: float) -> bytes:

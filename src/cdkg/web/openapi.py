@@ -22,6 +22,7 @@ from cdkg.params import Param
 from cdkg.queries import CannedQuery, Registry
 from cdkg.resources import kg_dir
 from cdkg.web.canned import FORMAT_PARAM, formats_of
+from cdkg.web.service import KEPT
 
 bp = Blueprint("openapi", __name__)
 
@@ -83,6 +84,8 @@ def document() -> Response:
     with lock:
         if request.host_url not in cache:
             registry = current_app.extensions["cdkg"].queries
+            if len(cache) >= KEPT:  # one per Host header, which any client can make up
+                cache.pop(next(iter(cache)))
             cache[request.host_url] = openapi_document(registry, request.host_url, golden_dir())
         doc = cache[request.host_url]
     return jsonify(doc)

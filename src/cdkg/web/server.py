@@ -35,9 +35,11 @@ from cdkg.web.body import TOO_LARGE
 
 log = logging.getLogger("cdkg.serve")
 
-#: Server threads beyond the query workers: they answer the page, the descriptions, downloads and
-#: queued requests while every worker is busy.
-EXTRA_THREADS = 4
+#: Server threads beyond the query workers: they answer cached queries, pages, descriptions and
+#: downloads while every worker is busy, and wait for a worker on behalf of queued queries. Idle
+#: threads cost little; too few, and a burst of slow queries holds them all, so that even answers
+#: in the cache queue behind it (the soak showed it with 4).
+EXTRA_THREADS = 16
 
 
 def serve(

@@ -30,6 +30,10 @@ FORMATS = (*negotiation.GRAPH_FORMATS, negotiation.HTML)
 bp = Blueprint("service", __name__)
 
 
+#: Serialised descriptions kept; they differ by Host header, which any client can make up.
+KEPT = 64
+
+
 @dataclass
 class Descriptions:
     """The counted facts, and each serialised description, kept per (kind, base URL, format)."""
@@ -57,6 +61,8 @@ class Descriptions:
         with self._lock:
             if key not in self._cache:
                 build = service_description if kind == "sd" else void_description
+                if len(self._cache) >= KEPT:  # one per Host header: bounded, oldest out
+                    self._cache.pop(next(iter(self._cache)))
                 self._cache[key] = serialize_graph(build(self, request.host_url), chosen)
             body = self._cache[key]
         response = Response(body, content_type=chosen.media_type)
