@@ -311,14 +311,14 @@ def _measure(
     options: Options,
     out: list[str],
 ) -> int:
-    first = {s.name: [_first_answer(s, text) for text in texts] for s in pair}
+    first = {s.name: [first_answer(s, text) for text in texts] for s in pair}
     counts = {name: [n for n, _ in answers] for name, answers in first.items()}
     out += [
         f"{options.clients} concurrent clients; {len(names)} canned queries "
         f"({', '.join(names)}) with default parameters, POSTed as forms, JSON results; "
         f"{options.rounds} rounds of at most {options.duration:g} s or "
         f"{options.max_requests} requests per server and mode, alternating which goes first; "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} before. {_versions()}.",
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} before. {versions()}.",
         "",
         f"| query | rows from {OURS} | rows from {PEER} | | first answer, {OURS} "
         f"| first answer, {PEER} |",
@@ -393,7 +393,7 @@ def _measure(
     return 1 if disagree or wrong else 0
 
 
-def _first_answer(server: Server, text: str) -> tuple[int, float]:
+def first_answer(server: Server, text: str) -> tuple[int, float]:
     """The row count of one answer to ``text`` (-1 if it failed), and the seconds it took."""
     started = time.perf_counter()
     try:
@@ -408,7 +408,7 @@ def _count(n: int) -> str:
     return "failed" if n < 0 else str(n)
 
 
-def _versions() -> str:
+def versions() -> str:
     found = []
     for package in ("cdkg", "rdflib", "waitress", "rdflib-endpoint", "uvicorn"):
         try:
