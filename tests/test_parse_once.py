@@ -39,3 +39,15 @@ def test_an_untrusted_text_is_never_parsed_in_the_server(engine: Engine) -> None
     with pytest.raises(QuerySyntaxError):
         engine.run(QueryRequest("SELECT * WHERE { ?s ?p }", format=JSON))
     assert len(engine._parses) == before
+
+
+def test_a_canned_text_sent_to_sparql_is_trusted() -> None:
+    from cdkg.web import create_app  # noqa: PLC0415
+
+    app = create_app(Settings(cache_entries=0))
+    engine = app.extensions["cdkg"].engine
+    text = Registry.load(kg_dir("queries")).bind("table1", {})
+    assert text in engine.trusted_texts
+    response = app.test_client().post("/sparql", data={"query": text}, headers={"Accept": JSON})
+    assert response.status_code == 200
+    assert (text, "http://localhost/sparql") in engine._parses

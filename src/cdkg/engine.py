@@ -101,6 +101,9 @@ class Engine:
         self._long_slots = threading.BoundedSemaphore(settings.workers)
         self._cache: OrderedDict[QueryRequest, Rendered] = OrderedDict()
         self._cache_lock = threading.Lock()
+        #: Texts known to be ours (the canned queries with their defaults): a client sending one
+        #: of them to /sparql gets it parsed once too.
+        self.trusted_texts: frozenset[str] = frozenset()
         self._parses: OrderedDict[tuple[str, str | None], guard.Admitted] = OrderedDict()
         self._cached_bytes = 0
         if warm:
@@ -123,6 +126,7 @@ class Engine:
                 self._cache.move_to_end(request)
                 return cached
         guard.screen(request.text)  # cheap refusals need no process
+        trusted = trusted or request.text in self.trusted_texts
         admitted = self._parse_once(request) if trusted else None
         deadline = time.monotonic() + self.settings.timeout
         if not self._slots.acquire(timeout=self.settings.timeout):

@@ -91,14 +91,16 @@ def create_app(
     build_views(dataset, load_views())  # e.g. the Wikidata-shaped view, cdkg.views
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    engine = Engine(
+        dataset,
+        settings,
+        backend=remote_backend(settings.store, named_graphs(dataset), settings.timeout),
+    )
+    engine.trusted_texts = frozenset(query.bind({}) for query in queries)
     app.extensions["cdkg"] = Endpoint(
         settings=settings,
         dataset=dataset,
-        engine=Engine(
-            dataset,
-            settings,
-            backend=remote_backend(settings.store, named_graphs(dataset), settings.timeout),
-        ),
+        engine=engine,
         queries=queries,
         version=dataset_version(files),
         modified=max((f.stat().st_mtime for f in files), default=time.time()),
