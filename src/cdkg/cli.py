@@ -8,26 +8,16 @@ add it to :data:`COMMANDS`.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from cdkg import (
-    __version__,
-    audit,
-    bench,
-    bench_http,
-    generate,
-    load,
-    settings,
-    soak,
-    store,
-    turtlefmt,
-    wikidata,
-)
+from cdkg import __version__, settings, store
 from cdkg.citation import Citation, paper_reference
 from cdkg.errors import BadParameter, CdkgError
 from cdkg.graph import data_files, dataset_version, load_dataset, load_graph
@@ -35,7 +25,6 @@ from cdkg.queries import CannedQuery, Registry
 from cdkg.resources import kg_dir
 from cdkg.results import FORMATS, write_result
 from cdkg.validate import load_checks, load_shapes, validate
-from cdkg.web.server import serve
 
 EPILOG = """exit codes:
   0  success (validate: the data conforms)
@@ -43,6 +32,17 @@ EPILOG = """exit codes:
   2  bad usage, an unknown query or parameter, or a file that cannot be loaded
      (the message names the file and line)
 """
+
+
+def _lazy(module: str, name: str) -> Callable[..., Any]:
+    """``module.name``, imported when first called: ``cdkg serve`` then starts without importing
+    every other command's module (benchmarks, the soak, the generator...)."""
+
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args)
+
+    call.__name__ = name
+    return call
 
 
 @dataclass(frozen=True)
@@ -212,6 +212,8 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
 
 def _run_serve(args: argparse.Namespace) -> int:
     files = _source_files(args) if args.data or args.ontology else None
+    from cdkg.web.server import serve  # noqa: PLC0415 - the web stack, only for this command
+
     return serve(settings.from_sources(args, os.environ), files, args.shapes)
 
 
@@ -226,32 +228,38 @@ SERVE = Command(
 # -- main -----------------------------------------------------------------------------------------
 
 BENCH = Command(
-    "bench", "time start-up (load + validate) against named peers", bench.configure, bench.main
+    "bench",
+    "time start-up (load + validate) against named peers",
+    _lazy("cdkg.bench", "configure"),
+    _lazy("cdkg.bench", "main"),
 )
 
 BENCH_HTTP = Command(
     "bench-http",
     "load cdkg serve and rdflib-endpoint side by side with concurrent clients",
-    bench_http.configure,
-    bench_http.main,
+    _lazy("cdkg.bench_http", "configure"),
+    _lazy("cdkg.bench_http", "main"),
 )
 
 AUDIT = Command(
     "audit",
     "check every figure the paper prints against the graph",
-    audit.configure,
-    audit.main,
+    _lazy("cdkg.audit", "configure"),
+    _lazy("cdkg.audit", "main"),
 )
 
 FORMAT = Command(
-    "format", "rewrite Turtle files in the house style", turtlefmt.configure, turtlefmt.main
+    "format",
+    "rewrite Turtle files in the house style",
+    _lazy("cdkg.turtlefmt", "configure"),
+    _lazy("cdkg.turtlefmt", "main"),
 )
 
 WIKIDATA_DIFF = Command(
     "wikidata-diff",
     "compare the paper's ties with Wikidata's P190 (snapshot CSV or SPARQL endpoint)",
-    wikidata.configure,
-    wikidata.main,
+    _lazy("cdkg.wikidata", "configure"),
+    _lazy("cdkg.wikidata", "main"),
 )
 
 COMMANDS: tuple[Command, ...] = (
@@ -261,31 +269,41 @@ COMMANDS: tuple[Command, ...] = (
     SERVE,
     BENCH,
     BENCH_HTTP,
+    Command(
+        "bench-report",
+        "run every benchmark (per-query load, cold start, scale, memory); write docs/bench/",
+        _lazy("cdkg.bench_report", "configure"),
+        _lazy("cdkg.bench_report", "main"),
+    ),
     FORMAT,
     WIKIDATA_DIFF,
     AUDIT,
     Command(
         "load",
         "push the served graphs into an external SPARQL 1.1 store, then verify the counts",
-        load.configure,
-        load.run,
+        _lazy("cdkg.load", "configure"),
+        _lazy("cdkg.load", "run"),
     ),
     Command(
         "generate",
         "write a synthetic graph of about N triples, shaped and proportioned like data/",
-        generate.configure,
-        generate.run,
+        _lazy("cdkg.generate", "configure"),
+        _lazy("cdkg.generate", "run"),
     ),
     Command(
         "soak",
         "run cdkg serve under hostile load on loopback, bounded in time; report in reports/",
-        soak.configure,
-        soak.main,
+        _lazy("cdkg.soak", "configure"),
+        _lazy("cdkg.soak", "main"),
     ),
 )
 
 
-def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentParser:
+def build_parser(
+    commands: Sequence[Command] = COMMANDS, only: str | None = None
+) -> argparse.ArgumentParser:
+    """The parser of every command; with ``only``, only that command's options are set up (the
+    others still list with their help), so only its module is imported."""
     parser = argparse.ArgumentParser(
         prog="cdkg",
         description="The City Diplomacy Knowledge Graph: validate and query it.",
@@ -302,16 +320,20 @@ def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentPar
             epilog=EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        command.configure(child)
+        if only is None or command.name == only:
+            command.configure(child)
         child.set_defaults(run=command.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
+    given = list(sys.argv[1:] if argv is None else argv)
+    names = {command.name for command in COMMANDS}
+    chosen = next((arg for arg in given if arg in names), None)
+    parser = build_parser(only=chosen)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(given)
     except SystemExit as exit_:  # --help, --version, usage errors: keep argparse's code
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
