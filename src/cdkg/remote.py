@@ -24,6 +24,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
+from email.message import Message
 from functools import cache
 from http.client import HTTPResponse
 from typing import Any
@@ -44,6 +45,10 @@ RESULTS_JSON_SPEC = "https://www.w3.org/TR/sparql11-results-json/"
 DEFAULT_TIMEOUT = 30.0
 #: Largest answer read from the store; a larger one is a bad answer, not a memory blow-up.
 MAX_ANSWER_BYTES = 512 << 20
+#: Virtuoso's header on an "anytime" answer: its own time limit cut the query, the rows are partial.
+VIRTUOSO_PARTIAL = "X-SQL-State"
+#: Virtuoso's header on an answer cut at its ``ResultSetMaxRows``: the limit.
+VIRTUOSO_MAX_ROWS = "X-SPARQL-MaxRows"
 #: How much of an error body from the store is quoted in our message.
 QUOTE_CHARS = 400
 
@@ -116,6 +121,11 @@ class RemoteStore:
     (the Graph Store HTTP Protocol) take writes. ``user`` and ``password`` are sent by HTTP
     Digest or Basic authentication, whichever the store asks for (Virtuoso's ``/sparql-auth``
     and ``/sparql-graph-crud-auth`` ask for Digest). ``timeout`` bounds each request, in seconds.
+
+    ``max_rows`` is the row cap the caller applies to answers (``--max-rows``). A store that cuts
+    an answer at its own row limit (Virtuoso's ``ResultSetMaxRows``, flagged by an
+    ``X-SPARQL-MaxRows`` header) is refused unless it cut above ``max_rows``, where the caller's
+    cap cuts anyway and says so: an answer cut short must never pass for a complete one.
     """
 
     def __init__(
@@ -127,6 +137,7 @@ class RemoteStore:
         user: str | None = None,
         password: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        max_rows: int | None = None,
     ) -> None:
         for url in (query_url, update_url, graph_store_url):
             if url is not None and urllib.parse.urlsplit(url).scheme not in ("http", "https"):
@@ -139,6 +150,7 @@ class RemoteStore:
         self.update_url = update_url
         self.graph_store_url = graph_store_url
         self.timeout = timeout
+        self.max_rows = max_rows
         handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
         if user is not None:
             passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
@@ -169,11 +181,13 @@ class RemoteStore:
         fields += [("named-graph-uri", iri) for iri in named_graphs]
         graph_form = form in ("CONSTRUCT", "DESCRIBE")
         accept = GRAPH_ACCEPT if graph_form else RESULTS_ACCEPT
-        media_type, body = self._send(
+        media_type, body, headers = self._send(
             self.query_url, urllib.parse.urlencode(fields).encode(), _FORM, accept
         )
         if graph_form:
-            return {"type_": "CONSTRUCT", "graph": self._graph(media_type, body)}
+            graph = self._graph(media_type, body)
+            self._check_not_cut(headers, len(graph))
+            return {"type_": "CONSTRUCT", "graph": graph}
         doc = self._results_json(media_type, body)
         if form == "ASK":
             answer = doc.get("boolean")
@@ -187,11 +201,25 @@ class RemoteStore:
                 raise TypeError("bindings is not a list")
         except (KeyError, TypeError) as err:
             raise self._bad(self.query_url, f"SELECT results without {err}") from None
+        self._check_not_cut(headers, len(rows))
         return {
             "type_": "SELECT",
             "vars_": [Variable(name) for name in names],
             "bindings": list(self._bindings(rows)),
         }
+
+    def _check_not_cut(self, headers: Message, rows: int) -> None:
+        limit = headers.get(VIRTUOSO_MAX_ROWS, "")
+        if not limit.isdigit() or rows < int(limit):
+            return
+        if self.max_rows is not None and int(limit) > self.max_rows:
+            return  # the caller's own cap cuts this answer, and says so
+        raise StoreBadAnswer(
+            f"the SPARQL store at {self.query_url} cut the answer at its own row limit, "
+            f"{limit} rows",
+            hint="raise the store's row limit above cdkg's --max-rows (Virtuoso: "
+            "ResultSetMaxRows in virtuoso.ini), or narrow the query (LIMIT, FILTER)",
+        )
 
     def count(self, graph: str) -> int:
         """How many triples the named graph ``graph`` holds on the store."""
@@ -230,29 +258,44 @@ class RemoteStore:
 
     def _send(
         self, url: str, body: bytes, content_type: str, accept: str, *, method: str = "POST"
-    ) -> tuple[str, bytes]:
-        """One request; the answer's media type and body, or the error saying what failed."""
-        headers = {"Content-Type": content_type, "Accept": accept, "User-Agent": "cdkg"}
+    ) -> tuple[str, bytes, Message]:
+        """One request; the answer's media type, body and headers, or the error saying what
+        failed."""
+        sent = {"Content-Type": content_type, "Accept": accept, "User-Agent": "cdkg"}
         request = urllib.request.Request(  # noqa: S310 - __init__ admits http(s) URLs only
-            url, data=body, headers=headers, method=method
+            url, data=body, headers=sent, method=method
         )
         deadline = time.monotonic() + self.timeout
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
                 media_type = response.headers.get_content_type()
-                return media_type, self._read(url, response, deadline)
+                body = self._read(url, response, deadline)
+                headers: Message = response.headers
         except urllib.error.HTTPError as err:
             with err:  # it holds the connection open
                 raise self._http_error(url, err) from None
         except (TimeoutError, urllib.error.URLError, OSError) as err:
-            reason = err.reason if isinstance(err, urllib.error.URLError) else err
-            if isinstance(reason, TimeoutError):
-                raise self._timeout(url) from None
-            raise StoreUnavailable(
-                f"the SPARQL store at {url} cannot be reached: {reason}",
-                hint="check that the store is running and the URL (host, port, path) is right; "
-                "a firewall or proxy between cdkg and the store can also refuse the connection",
-            ) from None
+            raise self._unreachable(url, err) from None
+        partial = headers.get(VIRTUOSO_PARTIAL)
+        if partial:
+            why = headers.get("X-SQL-Message", "no message")
+            raise StoreTimeout(
+                f"the SPARQL store at {url} sent a partial answer ({VIRTUOSO_PARTIAL}: {partial}, "
+                f"{why})",
+                hint="the store's own time limit cut the query short; raise it (Virtuoso: "
+                "MaxQueryExecutionTime in virtuoso.ini) or simplify the query",
+            )
+        return media_type, body, headers
+
+    def _unreachable(self, url: str, err: OSError) -> StoreUnavailable | StoreTimeout:
+        reason = err.reason if isinstance(err, urllib.error.URLError) else err
+        if isinstance(reason, TimeoutError):
+            return self._timeout(url)
+        return StoreUnavailable(
+            f"the SPARQL store at {url} cannot be reached: {reason}",
+            hint="check that the store is running and the URL (host, port, path) is right; "
+            "a firewall or proxy between cdkg and the store can also refuse the connection",
+        )
 
     def _read(self, url: str, response: HTTPResponse | addinfourl, deadline: float) -> bytes:
         """The whole body, in chunks, so that a store trickling bytes still meets the deadline."""
