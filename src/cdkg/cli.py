@@ -28,7 +28,8 @@ from cdkg.validate import load_checks, load_shapes, validate
 
 EPILOG = """exit codes:
   0  success (validate: the data conforms)
-  1  validate: the data does not conform
+  1  validate: the data does not conform; load: the data does not conform (nothing is
+     sent), or the store's triple counts differ from ours
   2  bad usage, an unknown query or parameter, or a file that cannot be loaded
      (the message names the file and line)
 """

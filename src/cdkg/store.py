@@ -78,24 +78,43 @@ def local_store(store: str) -> str:
     return store if store in (OXIGRAPH, RDFLIB) else OXIGRAPH
 
 
-def remote_backend(store: str, graphs: Iterable[str], timeout: float) -> Backend | None:
-    """The backend for an external endpoint's URL, over our ``graphs`` only; ``None`` for the
-    embedded stores."""
+def remote_backend(
+    store: str, dataset: Dataset, *, timeout: float, max_rows: int
+) -> Backend | None:
+    """The backend for an external endpoint's URL, over ``dataset``'s graphs only; ``None`` for
+    the embedded stores."""
     if store in (OXIGRAPH, RDFLIB):
         return None
-    return RemoteBackend(store, graphs, timeout)
+    return RemoteBackend(
+        store,
+        named_graphs(dataset),
+        timeout=timeout,
+        max_rows=max_rows,
+        fallback=RdflibBackend(dataset),
+    )
 
 
 class RemoteBackend:
     """An external SPARQL 1.1 endpoint (:class:`cdkg.remote.RemoteStore`). With no dataset
     named, the query runs over our graphs only (the union as the default graph, each visible to
-    ``GRAPH``), never over what else the store holds."""
+    ``GRAPH``), never over what else the store holds. A query calling an (allow-listed) SERVICE
+    runs here, on ``fallback`` over the local copy, so that cdkg's guarded client (time limit, no
+    redirects) makes the call, not the store."""
 
-    def __init__(self, url: str, graphs: Iterable[str], timeout: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        graphs: Iterable[str],
+        *,
+        timeout: float,
+        max_rows: int,
+        fallback: Backend,
+    ) -> None:
         from cdkg.remote import RemoteStore  # noqa: PLC0415 - only with an external store
 
-        self.remote = RemoteStore(url, timeout=timeout)
+        self.remote = RemoteStore(url, timeout=timeout, max_rows=max_rows)
         self.graphs = sorted(graphs)
+        self.fallback = fallback
 
     def evaluate(
         self,
@@ -105,9 +124,13 @@ class RemoteBackend:
         named: Sequence[str],
         base: str | None,
     ) -> Mapping[str, Any]:
+        if calls_service(admitted.query.algebra):
+            return self.fallback.evaluate(admitted, text, defaults, named, base)
         if not (defaults or named):
             defaults, named = self.graphs, self.graphs
-        result: Mapping[str, Any] = self.remote.evaluate(text, admitted.form, defaults, named)
+        result: Mapping[str, Any] = self.remote.evaluate(
+            text, admitted.form, defaults, named, base=base
+        )
         return result
 
 

@@ -43,7 +43,7 @@ from cdkg.graph import dataset_version, kg_files, load_dataset
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
 from cdkg.settings import Settings
-from cdkg.store import local_store, named_graphs, remote_backend
+from cdkg.store import local_store, remote_backend
 from cdkg.views import build_views, load_views
 from cdkg.web import (
     audit,
@@ -94,7 +94,9 @@ def create_app(
     engine = Engine(
         dataset,
         settings,
-        backend=remote_backend(settings.store, named_graphs(dataset), settings.timeout),
+        backend=remote_backend(
+            settings.store, dataset, timeout=settings.timeout, max_rows=settings.max_rows
+        ),
     )
     engine.trusted_texts = frozenset(query.bind({}) for query in queries)
     app.extensions["cdkg"] = Endpoint(
