@@ -190,10 +190,22 @@ def stable_url(name: str, params: dict[str, str]) -> str:
     return f"{url}?{urlencode(sorted(params.items()))}" if params else url
 
 
+#: How our SPARQL JSON results start (cdkg.serialize writes them with json.dumps's separators).
+_HEAD = b'{"head": {'
+
+
 def with_links(body: bytes, links: list[str]) -> bytes:
-    """SPARQL JSON with ``head.link`` set (https://www.w3.org/TR/sparql11-results-json/#select-link)."""
-    doc = json.loads(body)
-    doc["head"]["link"] = [link for link in links if link]
+    """SPARQL JSON with ``head.link`` set (https://www.w3.org/TR/sparql11-results-json/#select-link).
+
+    Spliced into the text rather than parsed and written again: a cached answer is then served
+    without decoding it (table1's JSON round trip took 7 of a request's 16 ms)."""
+    link = json.dumps([link for link in links if link], ensure_ascii=False).encode()
+    if body.startswith(_HEAD):
+        rest = body[len(_HEAD) :]
+        separator = b"" if rest.startswith(b"}") else b", "
+        return _HEAD + b'"link": ' + link + separator + rest
+    doc = json.loads(body)  # not written by us (an external store's answer): parse it
+    doc["head"]["link"] = json.loads(link)
     return json.dumps(doc, ensure_ascii=False).encode()
 
 
