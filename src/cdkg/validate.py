@@ -22,9 +22,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
-import pyshacl
 import pyshacl_turbo
 from rdflib import RDF, SH, Dataset, Graph
 from rdflib.plugins.sparql.sparql import Query
@@ -123,8 +122,16 @@ def _order(finding: Finding) -> tuple[int, str, str, str, str, str, str]:
     return (SEVERITIES.index(f.severity), *(x or "" for x in fields))  # type: ignore[return-value]
 
 
+def _pyshacl(*args: Any, **kwargs: Any) -> Any:
+    """The reference engine, imported only when used (it is slow to import, and never used by
+    ``cdkg serve``)."""
+    import pyshacl  # noqa: PLC0415
+
+    return pyshacl.validate(*args, **kwargs)
+
+
 #: The SHACL engines: both take pySHACL's ``validate`` arguments and return its report graph.
-ENGINES = {"turbo": pyshacl_turbo.validate, "pyshacl": pyshacl.validate}
+ENGINES = {"turbo": pyshacl_turbo.validate, "pyshacl": _pyshacl}
 
 
 def _shacl(graph: Graph, shapes: Graph, engine: str = "turbo") -> list[Finding]:
