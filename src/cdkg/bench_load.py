@@ -61,7 +61,7 @@ MODES = (WARM, UNCACHED)
 @dataclass(frozen=True)
 class LoadOptions:
     clients: int = 20
-    duration: float = 3.0
+    duration: float = 2.0
     max_requests: int = 5000
     peer_requests: int = 20
     peer_budget: float = 4.0

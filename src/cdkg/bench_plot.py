@@ -62,11 +62,11 @@ def _per_query(throughput: Axes, latency: Axes, loads: list[dict[str, Any]], cli
         ax.grid(axis="x", which="both", alpha=0.3)
     throughput.set_xlabel(f"answers per second, {clients} concurrent clients (log)")
     throughput.set_title("(a) throughput per canned query")
-    throughput.legend(loc="lower right", fontsize=8)
+    throughput.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2, fontsize=8)
     latency.axvline(WARM_P50 * 1000, color="grey", linestyle="--", label="target: warm p50 5 ms")
     latency.set_xlabel(f"cdkg p50 latency, ms, {clients} clients (log)")
     latency.set_title("(a) cdkg p50 per canned query")
-    latency.legend(loc="lower right", fontsize=8)
+    latency.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), fontsize=8)
 
 
 def _scale(scale: Axes, points: list[dict[str, Any]]) -> None:
@@ -112,6 +112,9 @@ def _memory(memory: Axes, mem: dict[str, Any]) -> None:
         data = [b - a for a, b in zip(imported, loaded, strict=True)]
         memory.bar(labels, imported, color="lightgrey", label="after imports")
         memory.bar(labels, data, bottom=imported, color=[OURS_COLOUR, RAW_COLOUR], label="data")
+        peaks = [mem["cdkg"]["peak_loaded"] / 2**20, mem["pyoxigraph"]["peak_loaded"] / 2**20]
+        memory.scatter(labels, peaks, marker="_", s=2000, color="black", label="peak (VmHWM)")
+        memory.set_ylim(0, max(peaks) * 1.4)
         memory.set_title(f"(d) RSS holding {mem['triples']:,} triples")
-        memory.legend(fontsize=8)
+        memory.legend(loc="upper left", ncol=3, fontsize=8)
     memory.set_ylabel("MiB")

@@ -166,7 +166,11 @@ def judge_all(report: dict[str, Any]) -> list[dict[str, Any]]:
     )
     note = ""
     if mem:
-        note = f"{_mib(mem['cdkg']['VmRSS'])} vs {_mib(mem['pyoxigraph']['VmRSS'])} RSS"
+        ours, raw = mem["cdkg"], mem["pyoxigraph"]
+        note = (
+            f"{_mib(ours['VmRSS'])} vs {_mib(raw['VmRSS'])} RSS; peak while loading "
+            f"{_mib(ours['peak_loaded'])} vs {_mib(raw['peak_loaded'])}"
+        )
     out.append(targets.judge(t, mem["data_ratio"] if mem else math.nan, note))
     return out
 
