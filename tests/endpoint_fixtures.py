@@ -75,9 +75,10 @@ def make_app(endpoint_dataset: Dataset, endpoint_files: list[Path]) -> Callable[
 
     def make(*, queries: Registry | None = None, **settings: object) -> Flask:
         # create_app publishes the queries into the dataset: give those apps a dataset of their own
-        dataset = (
-            endpoint_dataset if queries is None else load_dataset(EXTRA_GRAPHS, endpoint_files)
-        )
+        store = str(settings.get("store", "oxigraph"))
+        dataset = endpoint_dataset
+        if queries is not None or store != "oxigraph":
+            dataset = load_dataset(EXTRA_GRAPHS, endpoint_files, store=store)
         return create_app(
             Settings(graphs=EXTRA_GRAPHS, **settings),  # type: ignore[arg-type]
             dataset,

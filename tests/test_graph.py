@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, RDFS, Dataset, Graph, Literal, URIRef
 
+from cdkg import store
 from cdkg.errors import LoadError
 from cdkg.graph import (
     CDKG_GRAPH,
@@ -75,7 +76,7 @@ def test_dataset_has_named_graphs_and_a_union_default(fixtures_dir: Path, tmp_pa
     dataset = load_dataset([("https://e.org/extra", extra), ("https://e.org/more", quads)], files)
 
     def graphs_of(pattern: str) -> set[str]:
-        rows = dataset.query(f"SELECT ?g WHERE {{ GRAPH ?g {{ {pattern} }} }}")
+        rows = store.query(dataset, f"SELECT ?g WHERE {{ GRAPH ?g {{ {pattern} }} }}")
         return {str(row[0]) for row in rows}  # type: ignore[index]
 
     assert graphs_of(f'<{ALPHA}> <{RDFS.label}> "Alpha"@en') == {str(CDKG_GRAPH)}
@@ -84,7 +85,7 @@ def test_dataset_has_named_graphs_and_a_union_default(fixtures_dir: Path, tmp_pa
     }
     assert graphs_of(f"<{ALPHA}> <{RDFS.seeAlso}> ?o") == {"https://e.org/more"}
     assert graphs_of(f'<{ALPHA}> <{RDFS.comment}> "own graph"') == {"https://e.org/own"}
-    union = dataset.query(f"SELECT ?c WHERE {{ <{ALPHA}> <{RDFS.comment}> ?c }}")
+    union = store.query(dataset, f"SELECT ?c WHERE {{ <{ALPHA}> <{RDFS.comment}> ?c }}")
     assert {row[0] for row in union} == {Literal("from the extra graph"), Literal("own graph")}  # type: ignore[index]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,13 @@ def test_criteria_fail_when_p99_under_load_is_over_twice_the_unloaded():
 def test_memory_is_read_from_proc():
     assert memory.rss_kib(os.getpid()) > 1000
     assert memory.rss_kib(2**22 + 1) == 0  # no such process
-    assert memory.children(os.getpid()) == []
+    child = subprocess.Popen(["sleep", "30"])  # a child of ours, to be found
+    try:
+        assert child.pid in memory.children(os.getpid())
+        assert memory.children(child.pid) == []  # sleep has none
+    finally:
+        child.kill()
+        child.wait()
 
 
 # --- a real, short run --------------------------------------------------------------------------

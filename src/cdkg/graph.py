@@ -117,6 +117,8 @@ def _ox_parse_into(db: ox.Store, graph: Graph, data: bytes, fmt: str, path: Path
         for prefix, namespace in quads.prefixes.items():  # as rdflib's parsers bind them
             graph.bind(prefix, namespace, override=False)
     except SyntaxError as err:
+        if err.lineno is None:  # Oxigraph's RDF/XML and JSON-LD errors give no line: rdflib's do
+            parse_into(Graph(), path)
         raise LoadError(path, f"syntax error: {err.msg}", line=err.lineno) from None
     except (OSError, ValueError) as err:
         raise LoadError(path, str(err)) from None
