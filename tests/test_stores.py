@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from rdflib import Dataset, Literal, URIRef
 
-from cdkg import guard, store
+from cdkg import guard, negotiation, store
 from cdkg.catalog import QUERIES_GRAPH
 from cdkg.engine import Engine, QueryRequest
 from cdkg.graph import CDKG_GRAPH, load_dataset
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
+from cdkg.serialize import render
 from cdkg.settings import Settings
 from cdkg.web import create_app
 
@@ -233,3 +234,66 @@ def test_store_query_on_one_graph_sees_only_that_graph() -> None:
     assert store.query(dataset, text).askAnswer is True
     assert store.query(cdkg, text).askAnswer is False
     assert isinstance(dataset, Dataset)
+
+
+# -- Oxigraph without rdflib's parse (OxigraphBackend.quick) -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def oxigraph_engine() -> Engine:
+    engine: Engine = create_app(Settings()).extensions["cdkg"].engine
+    return engine
+
+
+def code_of(text: str) -> str:
+    """A canned query without its comment lines (whose words, e.g. "from", would send it to the
+    guarded path)."""
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+@pytest.mark.parametrize("name", REGISTRY.names())
+def test_quick_answers_exactly_as_the_guarded_path(oxigraph_engine: Engine, name: str) -> None:
+    text = code_of(REGISTRY.bind(name, {}))
+    backend = oxigraph_engine.backend
+    assert isinstance(backend, store.OxigraphBackend)
+    found = backend.quick(text, (), (), None)
+    if store.NEEDS_GUARD.search(text) or REGISTRY.get(name).form not in ("SELECT", "ASK"):
+        assert found is None
+        return
+    assert found is not None
+    form, result = found
+    quick = render(result, form, negotiation.SPARQL_JSON, oxigraph_engine.settings.max_rows)
+    guarded = oxigraph_engine.execute(QueryRequest(text, format=JSON))
+    assert json.loads(quick.body) == json.loads(guarded.body)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+        "SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }",
+        "SELECT * WHERE { ?s ?p ?o } # service in a comment",
+        'SELECT * WHERE { ?s ?p "from" }',
+        "SELECT * WHERE { \\u0053ERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+        "INSERT DATA { <http://e/a> <http://e/b> <http://e/c> }",
+        "CONSTRUCT WHERE { ?s ?p ?o }",
+        "SELECT * WHERE { ?s ?p }",
+    ],
+)
+def test_quick_leaves_these_to_the_guard(oxigraph_engine: Engine, text: str) -> None:
+    backend = oxigraph_engine.backend
+    assert isinstance(backend, store.OxigraphBackend)
+    assert backend.quick(text, (), (), None) is None
+
+
+def test_quick_keeps_select_star_in_order_of_first_use(oxigraph_engine: Engine) -> None:
+    text = "SELECT * WHERE { ?zebra ?apple ?mango } LIMIT 1"
+    answer = oxigraph_engine.run(QueryRequest(text, format=JSON))
+    assert json.loads(answer.body)["head"]["vars"] == ["zebra", "apple", "mango"]
+
+
+def test_an_ad_hoc_query_through_a_worker_answers_as_execute(oxigraph_engine: Engine) -> None:
+    text = "SELECT ?c (COUNT(*) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c # ad hoc 1"
+    worker = oxigraph_engine.run(QueryRequest(text, format=JSON))
+    direct = oxigraph_engine.execute(QueryRequest(text, format=JSON))
+    assert json.loads(worker.body) == json.loads(direct.body)

@@ -179,11 +179,12 @@ def admit(
     star = None
     if form == "SELECT" and dict.get(parsed[1], "projection") is None:
         names = [str(v) for v in dict.get(query.algebra, "PV") or ()]
-        star = tuple(sorted(names, key=lambda name: _first_use(text, name)))
+        star = tuple(sorted(names, key=lambda name: first_use(text, name)))
     return Admitted(query, form, from_graphs, from_named, star)
 
 
-def _first_use(text: str, name: str) -> int:
+def first_use(text: str, name: str) -> int:
+    """Where ``?name`` (or ``$name``) first appears in ``text``: SELECT *'s column order."""
     found = re.search(rf"[?$]{re.escape(name)}\b", text)
     return found.start() if found else len(text)
 

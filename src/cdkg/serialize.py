@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
@@ -99,19 +100,36 @@ def _row(names: Sequence[str], binding: Mapping[Any, Any]) -> Row:
 # --- SPARQL 1.1 Query Results JSON: https://www.w3.org/TR/sparql11-results-json/
 
 
-def _json_term(term: Node) -> dict[str, str]:
-    if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    if isinstance(term, Literal):
-        out = {"type": "literal", "value": str(term)}
+def _parts(term: Any) -> tuple[str, str, str | None, str | None]:
+    """``(kind, value, language, datatype)`` of an rdflib term or a pyoxigraph one: Oxigraph's
+    answers are written straight from its terms, never turned into rdflib's (that conversion was
+    most of the time of a large answer). A simple literal has neither language nor datatype."""
+    if isinstance(term, ox.NamedNode | URIRef):
+        return "uri", term.value if isinstance(term, ox.NamedNode) else str(term), None, None
+    if isinstance(term, ox.BlankNode | BNode):
+        return "bnode", term.value if isinstance(term, ox.BlankNode) else str(term), None, None
+    if isinstance(term, ox.Literal):
         if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype:
-            out["datatype"] = str(term.datatype)
-        return out
+            return "literal", term.value, term.language, None
+        datatype = term.datatype.value
+        return "literal", term.value, None, None if datatype == _XSD_STRING else datatype
+    if isinstance(term, Literal):
+        typed = str(term.datatype) if term.datatype and not term.language else None
+        return "literal", str(term), term.language or None, typed
     raise TypeError(f"not an RDF term: {term!r}")
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _json_term(term: Any) -> dict[str, str]:
+    kind, value, language, datatype = _parts(term)
+    out = {"type": kind, "value": value}
+    if language:
+        out["xml:lang"] = language
+    elif datatype:
+        out["datatype"] = datatype
+    return out
 
 
 def select_json(names: Sequence[str], rows: Iterable[Row]) -> bytes:
@@ -129,19 +147,16 @@ def ask_json(answer: bool) -> bytes:
 _XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n'
 
 
-def _xml_term(term: Node) -> str:
-    if isinstance(term, URIRef):
-        return f"<uri>{escape(str(term))}</uri>"
-    if isinstance(term, BNode):
-        return f"<bnode>{escape(str(term))}</bnode>"
-    if isinstance(term, Literal):
-        attrs = ""
-        if term.language:
-            attrs = f" xml:lang={quoteattr(term.language)}"
-        elif term.datatype:
-            attrs = f" datatype={quoteattr(str(term.datatype))}"
-        return f"<literal{attrs}>{escape(str(term))}</literal>"
-    raise TypeError(f"not an RDF term: {term!r}")
+def _xml_term(term: Any) -> str:
+    kind, value, language, datatype = _parts(term)
+    if kind != "literal":
+        return f"<{kind}>{escape(value)}</{kind}>"
+    attrs = ""
+    if language:
+        attrs = f" xml:lang={quoteattr(language)}"
+    elif datatype:
+        attrs = f" datatype={quoteattr(datatype)}"
+    return f"<literal{attrs}>{escape(value)}</literal>"
 
 
 def select_xml(names: Sequence[str], rows: Iterable[Row]) -> bytes:
@@ -164,8 +179,9 @@ def ask_xml(answer: bool) -> bytes:
 # ASK has no CSV/TSV form in the spec; we answer as Apache Jena does: one column, _askResult.
 
 
-def _csv_value(term: Node) -> str:
-    return f"_:{term}" if isinstance(term, BNode) else str(term)
+def _csv_value(term: Any) -> str:
+    kind, value, _, _ = _parts(term)
+    return f"_:{value}" if kind == "bnode" else value
 
 
 def select_csv(names: Sequence[str], rows: Iterable[Row]) -> bytes:
@@ -184,20 +200,19 @@ def ask_csv(answer: bool) -> bytes:
 _TSV_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
-def _tsv_term(term: Node) -> str:
+def _tsv_term(term: Any) -> str:
     """A term in N-Triples syntax, on one line."""
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    if isinstance(term, Literal):
-        text = f'"{str(term).translate(_TSV_ESCAPES)}"'
-        if term.language:
-            return f"{text}@{term.language}"
-        if term.datatype:
-            return f"{text}^^<{term.datatype}>"
-        return text
-    raise TypeError(f"not an RDF term: {term!r}")
+    kind, value, language, datatype = _parts(term)
+    if kind == "uri":
+        return f"<{value}>"
+    if kind == "bnode":
+        return f"_:{value}"
+    text = f'"{value.translate(_TSV_ESCAPES)}"'
+    if language:
+        return f"{text}@{language}"
+    if datatype:
+        return f"{text}^^<{datatype}>"
+    return text
 
 
 def select_tsv(names: Sequence[str], rows: Iterable[Row]) -> bytes:

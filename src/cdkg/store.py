@@ -30,6 +30,7 @@ Semantic differences handled here, each checked by the golden tests run on both 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -52,6 +53,12 @@ _PREFIXES = {
     **{prefix: str(ns) for prefix, ns in NamespaceManager(Graph()).namespaces() if prefix},
     **guard.WDQS_PREFIXES,
 }
+
+#: Texts that take the guard's full reading (rdflib's parse) before Oxigraph may run them: any
+#: mention of SERVICE or FROM, anywhere, or a code point escape (which could spell either).
+NEEDS_GUARD = re.compile(r"SERVICE|FROM|\\[uU]", re.IGNORECASE)
+#: A ``SELECT *`` query, whose columns are ordered by first use.
+SELECT_STAR = re.compile(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*", re.IGNORECASE)
 
 #: The embedded stores; anything else ``--store`` names is an external endpoint's URL.
 OXIGRAPH = "oxigraph"
@@ -189,7 +196,7 @@ def query(graph: Graph, text: str) -> Result:
         names = [v.value for v in answer.variables]
         result = Result("SELECT")
         result.vars = [Variable(name) for name in names]
-        result.bindings = list(_bindings(answer, names))
+        result.bindings = list(_bindings(answer, names, rdflib_terms=True))
     else:
         result = Result("CONSTRUCT")
         result.graph = Graph()
@@ -270,6 +277,48 @@ class OxigraphBackend:
         self.db = db
         self.fallback = fallback
 
+    def quick(
+        self, text: str, defaults: Sequence[str], named: Sequence[str], base: str | None
+    ) -> tuple[str, Mapping[str, Any]] | None:
+        """A SELECT or ASK evaluated without rdflib's parse (which costs more than most queries
+        take on Oxigraph), as ``(form, result)``; ``None`` when the query needs the guard's full
+        reading first.
+
+        Safe only for texts the guard would admit as they are: :data:`NEEDS_GUARD` sends every
+        text that so much as mentions SERVICE or FROM (in code, a comment, a string or an IRI),
+        or has a ``\\u`` escape that could spell one, to the full path; an update or anything
+        Oxigraph cannot parse goes there too, for the guard's refusal and its error message; so
+        do CONSTRUCT and DESCRIBE, whose answers are written with the query's prefixes.
+        """
+        if NEEDS_GUARD.search(text):
+            return None
+        options = self._dataset(defaults, named)
+        try:
+            answer = self.db.query(text, base_iri=base, prefixes=_PREFIXES, **options)
+        except SyntaxError:
+            return None
+        if isinstance(answer, ox.QueryBoolean):
+            return "ASK", {"type_": "ASK", "askAnswer": bool(answer)}
+        if isinstance(answer, ox.QuerySolutions):
+            names = [v.value for v in answer.variables]
+            if SELECT_STAR.search(text):  # Oxigraph sorts them; rdflib's reading keeps first use
+                names.sort(key=lambda name: guard.first_use(text, name))
+            return "SELECT", {
+                "type_": "SELECT",
+                "vars_": [Variable(name) for name in names],
+                "bindings": _bindings(answer, names),
+            }
+        return None
+
+    @staticmethod
+    def _dataset(defaults: Sequence[str], named: Sequence[str]) -> dict[str, Any]:
+        if defaults or named:
+            return {
+                "default_graph": [ox.NamedNode(iri) for iri in defaults],
+                "named_graphs": [ox.NamedNode(iri) for iri in named],
+            }
+        return {"use_default_graph_as_union": True}
+
     def evaluate(
         self,
         admitted: guard.Admitted,
@@ -281,11 +330,7 @@ class OxigraphBackend:
         if calls_service(admitted.query.algebra):
             return self.fallback.evaluate(admitted, text, defaults, named, base)
         options: dict[str, Any] = {"base_iri": base, "prefixes": _PREFIXES}
-        if defaults or named:
-            options["default_graph"] = [ox.NamedNode(iri) for iri in defaults]
-            options["named_graphs"] = [ox.NamedNode(iri) for iri in named]
-        else:
-            options["use_default_graph_as_union"] = True
+        options.update(self._dataset(defaults, named))
         try:
             answer = self.db.query(text, **options)
         except SyntaxError as err:  # the guard parsed it with rdflib; Oxigraph may disagree
@@ -306,17 +351,21 @@ class OxigraphBackend:
         return {"type_": admitted.form, "graph": graph}
 
 
-def _bindings(solutions: ox.QuerySolutions, names: list[str]) -> Iterator[dict[Variable, Any]]:
-    """Each solution as rdflib's ``{Variable: term}``, unbound variables left out. Lazy, so the
-    row cap stops the conversion too."""
+def _bindings(
+    solutions: ox.QuerySolutions, names: list[str], *, rdflib_terms: bool = False
+) -> Iterator[dict[Variable, Any]]:
+    """Each solution as ``{Variable: term}``, unbound variables left out: pyoxigraph's terms,
+    which :mod:`cdkg.serialize` writes as they are (turning them into rdflib terms took most of
+    the time of a large answer), or with ``rdflib_terms`` rdflib's. Lazy, so the row cap stops
+    the work too."""
     variables = [(name, Variable(name)) for name in names]
-    convert = oxi.from_ox
+    convert = oxi.from_ox if rdflib_terms else None
     for solution in solutions:
         row = {}
         for name, variable in variables:
             value = solution[name]
             if value is not None:
-                row[variable] = convert(value)
+                row[variable] = value if convert is None else convert(value)
         yield row
 
 
