@@ -14,7 +14,7 @@ from rdflib import Dataset, Graph
 from cdkg.graph import load_dataset, load_graph
 
 # The endpoint's fixtures: apps on made-up graphs, real `cdkg serve` processes.
-pytest_plugins = ["endpoint_fixtures", "browser_fixtures"]
+pytest_plugins = ["endpoint_fixtures", "browser_fixtures", "virtuoso_fixtures"]
 
 
 @pytest.fixture(scope="session")
