@@ -37,7 +37,6 @@ from rdflib.namespace import XSD
 from cdkg import guard, negotiation
 from cdkg.catalog import QUERIES_GRAPH
 from cdkg.graph import CDKG_GRAPH, ID
-from cdkg.load import served_dataset
 from cdkg.remote import (
     RemoteStore,
     StoreBadAnswer,
@@ -46,6 +45,7 @@ from cdkg.remote import (
     with_prefixes,
 )
 from cdkg.serialize import render
+from cdkg.served import served_dataset
 from cdkg.settings import Settings
 from cdkg.views import WIKIDATA_VIEW
 from test_canned_golden import REGISTRY, golden

@@ -56,7 +56,7 @@ class Command:
     run: Callable[[argparse.Namespace], int]
 
 
-def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",
         metavar="FILE",
@@ -72,7 +72,7 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _source_files(args: argparse.Namespace) -> list[Path]:
+def source_files(args: argparse.Namespace) -> list[Path]:
     ontology_dir: Path = args.ontology or kg_dir("ontology")
     data: list[Path] = args.data or data_files()
     return sorted(ontology_dir.glob("*.ttl")) + list(data)
@@ -82,7 +82,7 @@ def _source_files(args: argparse.Namespace) -> list[Path]:
 
 
 def _configure_validate(parser: argparse.ArgumentParser) -> None:
-    _add_source_arguments(parser)
+    add_source_arguments(parser)
     parser.add_argument(
         "--shapes",
         metavar="DIR",
@@ -99,7 +99,7 @@ def _configure_validate(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
-    files = _source_files(args)
+    files = source_files(args)
     graph = load_graph(files)
     shapes_dir: Path | None = args.shapes
     report = validate(
@@ -139,7 +139,7 @@ def _configure_query(parser: argparse.ArgumentParser) -> None:
         help="bind a declared parameter (repeatable)",
     )
     parser.add_argument("--format", "-f", choices=FORMATS, default="table")
-    _add_source_arguments(parser)
+    add_source_arguments(parser)
 
 
 def _find_query(ref: str) -> CannedQuery:
@@ -168,7 +168,7 @@ def _run_query(args: argparse.Namespace) -> int:
     query = _find_query(args.query)
     params = _parse_params(args.param)
     text = query.bind(params)
-    files = _source_files(args)
+    files = source_files(args)
     dataset = load_dataset(files=files)
     result = store.query(dataset, text)
     write_result(result, args.format, sys.stdout, dataset.namespace_manager)
@@ -202,7 +202,7 @@ QUERIES = Command("queries", "list the canned queries", lambda parser: None, _ru
 
 def _configure_serve(parser: argparse.ArgumentParser) -> None:
     settings.add_arguments(parser)
-    _add_source_arguments(parser)
+    add_source_arguments(parser)
     parser.add_argument(
         "--shapes",
         metavar="DIR",
@@ -212,7 +212,7 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    files = _source_files(args) if args.data or args.ontology else None
+    files = source_files(args) if args.data or args.ontology else None
     from cdkg.web.server import serve  # noqa: PLC0415 - the web stack, only for this command
 
     return serve(settings.from_sources(args, os.environ), files, args.shapes)

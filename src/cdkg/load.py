@@ -31,15 +31,15 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from cdkg.catalog import QUERIES_GRAPH, catalog
+from cdkg.catalog import QUERIES_GRAPH
+from cdkg.cli import add_source_arguments, source_files
 from cdkg.errors import BadParameter
-from cdkg.graph import CDKG_GRAPH, data_files, kg_files, load_dataset
+from cdkg.graph import CDKG_GRAPH, load_dataset
 from cdkg.params import ABSOLUTE_IRI
-from cdkg.queries import Registry
 from cdkg.remote import RemoteStore
-from cdkg.resources import kg_dir
+from cdkg.served import add_derived_graphs
 from cdkg.validate import load_checks, load_shapes, validate
-from cdkg.views import View, build_views, load_views
+from cdkg.views import load_views
 
 USER_ENV = "CDKG_STORE_USER"
 PASSWORD_ENV = "CDKG_STORE_PASSWORD"  # noqa: S105 - the variable's name, not a password
@@ -50,36 +50,6 @@ BATCH_TRIPLES = 500
 LOAD_TIMEOUT = 120.0
 
 Triple = tuple[Node, Node, Node]
-
-
-# -- the dataset cdkg serves ----------------------------------------------------------------------
-
-
-def add_derived_graphs(
-    dataset: Dataset, queries: Registry | None = None, views: list[View] | None = None
-) -> None:
-    """Add to ``dataset`` the graphs ``create_app`` adds before serving: the canned ``queries``
-    (default ``queries/``) as RDF in :data:`~cdkg.catalog.QUERIES_GRAPH`, and each of ``views``
-    (default ``queries/views/``) in its own named graph (replacing what those graphs held)."""
-    if queries is None:
-        queries = Registry.load(kg_dir("queries"))
-    dataset.remove_graph(QUERIES_GRAPH)
-    if len(queries):
-        published = dataset.graph(QUERIES_GRAPH)
-        published += catalog(queries)
-    build_views(dataset, load_views() if views is None else views)
-
-
-def served_dataset(
-    files: Sequence[Path] | None = None,
-    extra_graphs: Sequence[tuple[str, Path]] = (),
-    queries: Registry | None = None,
-) -> Dataset:
-    """The dataset ``cdkg serve`` serves: ``files`` (default the shipped ontology and data) and
-    ``extra_graphs`` loaded, plus :func:`add_derived_graphs`. Not validated."""
-    dataset = load_dataset(extra_graphs, kg_files() if files is None else files)
-    add_derived_graphs(dataset, queries)
-    return dataset
 
 
 def named_graphs(dataset: Dataset) -> dict[URIRef, list[Triple]]:
@@ -198,19 +168,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=BATCH_TRIPLES,
         help=f"triples per INSERT DATA request (default: {BATCH_TRIPLES})",
     )
-    parser.add_argument(
-        "--data",
-        metavar="FILE",
-        type=Path,
-        nargs="+",
-        help="use these RDF files instead of the shipped data/ (the ontology is still loaded)",
-    )
-    parser.add_argument(
-        "--ontology",
-        metavar="DIR",
-        type=Path,
-        help="read the ontology from DIR/*.ttl instead of the shipped ontology/",
-    )
+    add_source_arguments(parser)
     parser.add_argument(
         "--graph",
         metavar="IRI=PATH",
@@ -241,8 +199,7 @@ def run(args: argparse.Namespace) -> int:
     if args.batch < 1:
         raise BadParameter(f"--batch {args.batch}: must be at least 1")
     began = time.monotonic()
-    ontology_dir: Path = args.ontology or kg_dir("ontology")
-    files = sorted(ontology_dir.glob("*.ttl")) + list(args.data or data_files())
+    files = source_files(args)
     dataset = load_dataset(args.graph, files)
     shapes: Path | None = args.shapes
     report = validate(

@@ -37,14 +37,13 @@ from pathlib import Path
 from flask import Flask
 from rdflib import Dataset
 
-from cdkg.catalog import QUERIES_GRAPH, catalog
 from cdkg.engine import Engine
 from cdkg.graph import dataset_version, kg_files, load_dataset
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
+from cdkg.served import add_derived_graphs
 from cdkg.settings import Settings
 from cdkg.store import local_store, remote_backend
-from cdkg.views import build_views, load_views
 from cdkg.web import (
     audit,
     body,
@@ -84,11 +83,7 @@ def create_app(
         dataset = load_dataset(settings.graphs, files, store=local_store(settings.store))
     if queries is None:
         queries = Registry.load(kg_dir("queries"))
-    dataset.remove_graph(QUERIES_GRAPH)
-    if len(queries):
-        published = dataset.graph(QUERIES_GRAPH)
-        published += catalog(queries)
-    build_views(dataset, load_views())  # e.g. the Wikidata-shaped view, cdkg.views
+    add_derived_graphs(dataset, queries)  # the catalog, and views such as the Wikidata-shaped one
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     engine = Engine(
