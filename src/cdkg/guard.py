@@ -9,6 +9,11 @@ not stop that) and dereferences ``FROM`` IRIs it does not hold. So every query p
 2. :func:`admit`: parse (a syntax error names its line and column), refuse updates, refuse
    ``SERVICE`` unless its IRI is on the allow-list, refuse ``FROM``/``FROM NAMED`` naming a graph
    the dataset does not hold.
+
+The guard reads a query with rdflib's parser; Oxigraph runs it with its own. Where the two could
+read the same text differently, the guard takes the reading with the most code in it: a
+``SERVICE`` keyword that some parser would run (:func:`code_only`) but rdflib did not see is
+refused, whatever the allow-list says (:func:`_check_hidden_service`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,14 @@ DATASET_SPEC = f"{SPARQL_QUERY}#specifyingDataset"
 #: agree.
 _RDFLIB_SERVICE = re.compile(r"^service <(.*)>[ \n]*{(.*)}[ \n]*$", re.DOTALL | re.IGNORECASE)
 _IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+#: Where a comment ends for some SPARQL parser. rdflib ends it at a line feed only; Oxigraph, as
+#: the grammar's EOL says, at a carriage return too, so ``# x\r SERVICE <...> {...}`` is a comment
+#: to rdflib and a SERVICE call to Oxigraph. The other line breaks are counted too, to be safe.
+_LINE_END = re.compile(r"[\n\r\x0b\x0c\x85\u2028\u2029]")
+#: The SERVICE keyword in code: not part of a word, a variable, a prefixed name or a language tag.
+_SERVICE_KEYWORD = re.compile(r"(?<![\w?$:@])SERVICE(?!\w)", re.IGNORECASE)
+#: The grammar's code point escapes (SPARQL 1.1 Query §19.2), applied before parsing.
+_CODEPOINT_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 #: Prefixes a query may use undeclared, beyond rdflib's own (``rdfs:``, ``skos:``, ``geo:``, ...):
 #: those the Wikidata Query Service predeclares for Wikidata's vocabulary, so that a WDQS query
 #: runs here unchanged against the Wikidata-shaped view (:mod:`cdkg.views`). ``schema:`` keeps
@@ -127,10 +140,45 @@ def _string_end(text: str, start: int) -> int:
             continue
         if text.startswith(delimiter, i):
             return i + len(delimiter)
-        if text[i] == "\n" and not long_quote:
+        if text[i] in "\n\r" and not long_quote:
             return i + 1
         i += 1
     return i
+
+
+def code_only(text: str) -> str:
+    """``text`` with its comments, strings and IRIs blanked out: what any SPARQL parser may read
+    as code. A comment ends at the first line break any parser knows, a short string at a line
+    break or its closing quote, and ``\\#`` (an escape in a prefixed name) starts no comment."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "#":
+            end = _LINE_END.search(text, i)
+            i = n if end is None else end.start()
+            out.append(" ")
+        elif char in "'\"":
+            i = _string_end(text, i)
+            out.append(" ")
+        elif char == "\\":
+            out.append(text[i : i + 2])
+            i += 2
+        elif char == "<" and (iri := _IRIREF.match(text, i)):
+            i = iri.end()
+            out.append(" ")
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def _expand_codepoints(text: str) -> str:
+    def expand(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else match.group(0)
+
+    return _CODEPOINT_ESCAPE.sub(expand, text)
 
 
 def admit(
@@ -174,6 +222,7 @@ def admit(
             raise
         raise BadQuery(str(err), hint="declare every prefix the query uses with PREFIX") from None
     _check_services(query.algebra, set(allow_service))
+    _check_hidden_service(text, query.algebra)
     from_graphs, from_named = _dataset_clause(query.algebra, set(graphs))
     form = _FORMS[query.algebra.name]
     star = None
@@ -254,6 +303,22 @@ def _check_services(algebra: CompValue, allowed: set[str]) -> None:
                 "safely (rdflib reads the endpoint from the first SERVICE in the text)",
                 hint="write one plain SERVICE <iri> { ... } per query, without SILENT, and no "
                 "SERVICE in comments or strings before it",
+                spec=SERVICE_SPEC,
+            )
+
+
+def _check_hidden_service(text: str, algebra: CompValue) -> None:
+    """Refuse a text with a SERVICE keyword in code (as written, or after its code point escapes)
+    when rdflib's reading of it has no SERVICE: another parser (Oxigraph's) could run it."""
+    if any(node.name == "ServiceGraphPattern" for node in walk(algebra)):
+        return  # every SERVICE rdflib read was checked; the engine sends these to rdflib
+    for variant in (text, _expand_codepoints(text)):
+        if _SERVICE_KEYWORD.search(code_only(variant)):
+            raise Forbidden(
+                "the query text has a SERVICE keyword that the SPARQL parser read as a comment "
+                "or a string (e.g. after a lone carriage return in a comment); it is refused",
+                hint="end comments with a line feed (\\n), and write SERVICE only in a SERVICE "
+                "clause; SERVICE needs its endpoint on the allow-list (--allow-service)",
                 spec=SERVICE_SPEC,
             )
 

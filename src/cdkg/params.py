@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import pyoxigraph as ox
 from rdflib import XSD, Literal, URIRef
 from rdflib.term import Identifier
 
@@ -20,7 +21,7 @@ from cdkg.graph import ID
 #: An absolute IRI: a scheme, then characters Turtle and SPARQL allow inside <...>.
 ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
 #: A bare identifier, taken relative to the cdkg id namespace (e.g. ``tehran``).
-_LOCAL_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*")
+LOCAL_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _YEAR = re.compile(r"-?[0-9]{4}")
 _VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -63,11 +64,15 @@ def _iri(raw: str) -> URIRef:
     text = raw.strip()
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1]
-    if ABSOLUTE_IRI.fullmatch(text):
-        return URIRef(text)
-    if _LOCAL_ID.fullmatch(text):
-        return URIRef(ID + text)
-    raise ValueError(f"{raw!r} is not an IRI (absolute, like {ID}tehran, or an id like tehran)")
+    if LOCAL_ID.fullmatch(text):
+        text = ID + text
+    elif not ABSOLUTE_IRI.fullmatch(text):
+        raise ValueError(f"{raw!r} is not an IRI (absolute, like {ID}tehran, or an id like tehran)")
+    try:  # RFC 3987, as the query engine checks it: else the bound query fails to parse
+        ox.NamedNode(text)
+    except ValueError as err:
+        raise ValueError(f"{raw!r} is not a valid IRI: {err}") from None
+    return URIRef(text)
 
 
 def parse_param(spec: str) -> Param:

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 
 from cdkg import __version__, negotiation
-from cdkg.params import Param
+from cdkg.params import ABSOLUTE_IRI, LOCAL_ID, Param
 from cdkg.queries import CannedQuery, Registry
 from cdkg.resources import kg_dir
 from cdkg.web.canned import FORMAT_PARAM, formats_of
@@ -64,6 +64,11 @@ SPARQL_JSON_SCHEMA = {
         "boolean": {"type": "boolean"},
     },
 }
+#: An ``iri`` parameter, as :meth:`cdkg.params.Param.term` reads it: an absolute IRI, or a bare
+#: id taken relative to ``https://w3id.org/cdkg/id/`` (``city/tehran``), either in ``<...>`` or
+#: not. (``"`` unescaped: JSON Schema patterns are ECMA-262, where ``\"`` is no escape.)
+_IRI_OR_ID = f"(?:{ABSOLUTE_IRI.pattern}|{LOCAL_ID.pattern})".replace('\\"', '"')
+IRI_PARAM = rf"^\s*(?:{_IRI_OR_ID}|<{_IRI_OR_ID}>)\s*$"
 CITATION_HEADERS = {
     "CDKG-Query": "the canned query's name",
     "CDKG-Query-SHA256": "SHA-256 of the query's text",
@@ -97,10 +102,10 @@ def golden_dir() -> Path:
 
 
 def param_schema(param: Param) -> dict[str, Any]:
-    """The JSON Schema of a canned-query parameter."""
+    """The JSON Schema of a canned-query parameter: what :meth:`cdkg.params.Param.term` takes."""
     schema: dict[str, Any]
     if param.type == "iri":
-        schema = {"type": "string", "format": "iri"}
+        schema = {"type": "string", "pattern": IRI_PARAM}
     elif param.type == "integer":
         schema = {"type": "integer"}
     elif param.type == "year":
@@ -150,6 +155,8 @@ def query_operation(query: CannedQuery, golden: Path) -> dict[str, Any]:
         description += f"\n\n{query.description_fa}"
     if query.source:
         description += f"\n\nIn the paper: {query.source}."
+    # An empty value is taken as no value (what an empty field of the HTML form sends):
+    # allowEmptyValue says so, as the answers do.
     parameters = [
         {
             "name": p.name,
@@ -157,6 +164,7 @@ def query_operation(query: CannedQuery, golden: Path) -> dict[str, Any]:
             "required": False,
             "description": p.description,
             "schema": param_schema(p),
+            "allowEmptyValue": True,
         }
         for p in query.params
     ]
@@ -167,6 +175,7 @@ def query_operation(query: CannedQuery, golden: Path) -> dict[str, Any]:
             "required": False,
             "description": "overrides Accept",
             "schema": {"type": "string", "enum": [f.names[0] for f in formats]},
+            "allowEmptyValue": True,
         }
     )
     return {

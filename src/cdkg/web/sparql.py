@@ -8,6 +8,7 @@ or ``application/sparql-update``) is refused with 403.
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 from flask import Blueprint, Request, Response, request
 from werkzeug.datastructures import MultiDict
 
@@ -50,8 +51,8 @@ def sparql() -> Response:
     answer = state.engine.run(
         QueryRequest(
             text=queries[0],
-            default_graphs=tuple(params.getlist("default-graph-uri")),
-            named_graphs=tuple(params.getlist("named-graph-uri")),
+            default_graphs=_graph_iris(params, "default-graph-uri"),
+            named_graphs=_graph_iris(params, "named-graph-uri"),
             accept=request.headers.get("Accept"),
             format=params.get("format"),
             base=request.host_url + "sparql",
@@ -97,6 +98,22 @@ def _params(req: Request) -> MultiDict[str, str]:
             hint=f"curl: -H 'Content-Type: {DIRECT}' --data-binary @query.rq",
         )
     return params
+
+
+def _graph_iris(params: MultiDict[str, str], name: str) -> tuple[str, ...]:
+    """The graphs a protocol parameter names (§2.1.4): each must be an absolute IRI (RFC 3987),
+    as the store checks it; a graph the server does not hold is an empty graph."""
+    iris = tuple(params.getlist(name))
+    for iri in iris:
+        try:
+            ox.NamedNode(iri)
+        except ValueError as err:
+            raise BadParameter(
+                f"{name} {iri[:200]!r} is not an absolute IRI: {err}",
+                hint=f"{name} names a graph by its IRI, e.g. https://w3id.org/cdkg/graph/cdkg",
+                spec=f"{SPARQL_PROTOCOL}#dataset",
+            ) from None
+    return iris
 
 
 def _content_type(media_type: str) -> str:
