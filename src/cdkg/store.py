@@ -55,8 +55,26 @@ _PREFIXES = {
 }
 
 #: Texts that take the guard's full reading (rdflib's parse) before Oxigraph may run them: any
-#: mention of SERVICE or FROM, anywhere, or a code point escape (which could spell either).
+#: mention of SERVICE or FROM outside whole comment lines (in code, a string, an IRI, a trailing
+#: comment), or a code point escape anywhere (which could spell either, or end a comment).
 NEEDS_GUARD = re.compile(r"SERVICE|FROM|\\[uU]", re.IGNORECASE)
+CODEPOINT_ESCAPE = re.compile(r"\\[uU]")
+#: Characters some parser may take for a line end (SPARQL's grammar: CR and LF; the others to be
+#: safe): a "comment line" holding one may hold code after it.
+_OTHER_LINE_ENDS = frozenset("\r\x0b\x0c\x85\u2028\u2029")
+
+
+def _without_comment_lines(text: str) -> str:
+    """``text`` without its whole comment lines: lines (split at LF) whose first character but
+    spaces and tabs is ``#`` and which hold no other line end. Every parser reads such a line as
+    a comment, or as part of a long string: never as code. A canned query's header, and a
+    numbered comment added to make a text unique, are such lines."""
+    kept = [
+        line
+        for line in text.split("\n")
+        if not line.lstrip(" \t").startswith("#") or _OTHER_LINE_ENDS.intersection(line)
+    ]
+    return "\n".join(kept)
 #: A ``SELECT *`` query, whose columns are ordered by first use.
 SELECT_STAR = re.compile(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*", re.IGNORECASE)
 
@@ -290,7 +308,7 @@ class OxigraphBackend:
         Oxigraph cannot parse goes there too, for the guard's refusal and its error message; so
         do CONSTRUCT and DESCRIBE, whose answers are written with the query's prefixes.
         """
-        if NEEDS_GUARD.search(text):
+        if NEEDS_GUARD.search(_without_comment_lines(text)) or CODEPOINT_ESCAPE.search(text):
             return None
         options = self._dataset(defaults, named)
         try:
