@@ -64,6 +64,24 @@ CODEPOINT_ESCAPE = re.compile(r"\\[uU]")
 _OTHER_LINE_ENDS = frozenset("\r\x0b\x0c\x85\u2028\u2029")
 
 
+#: Tokens that cannot hold a SERVICE or FROM keyword, whatever follows them: IRIs, variables and
+#: prefixed names (``prov:wasDerivedFrom``, ``?from``): every parser reads them greedily.
+_NAME_TOKENS = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>|[?$]\w+|[A-Za-z][\w.-]*:[\w.:%-]*')
+#: A "prefix" that is a keyword: ``SERVICE:x`` may be read as SERVICE and ``:x``.
+_KEYWORD_PREFIX = re.compile(r"(SERVICE|FROM):", re.IGNORECASE)
+
+
+def _keywords_only(text: str) -> str:
+    """What of ``text`` may be read as a SERVICE or FROM keyword: ``text`` without its whole
+    comment lines and its name tokens (but a name token whose prefix ends in SERVICE or FROM,
+    which a parser may split into the keyword and a name with an empty prefix)."""
+
+    def blank(token: re.Match[str]) -> str:
+        return token.group(0) if _KEYWORD_PREFIX.search(token.group(0)) else " "
+
+    return _NAME_TOKENS.sub(blank, _without_comment_lines(text))
+
+
 def _without_comment_lines(text: str) -> str:
     """``text`` without its whole comment lines: lines (split at LF) whose first character but
     spaces and tabs is ``#`` and which hold no other line end. Every parser reads such a line as
@@ -308,7 +326,7 @@ class OxigraphBackend:
         Oxigraph cannot parse goes there too, for the guard's refusal and its error message; so
         do CONSTRUCT and DESCRIBE, whose answers are written with the query's prefixes.
         """
-        if NEEDS_GUARD.search(_without_comment_lines(text)) or CODEPOINT_ESCAPE.search(text):
+        if NEEDS_GUARD.search(_keywords_only(text)) or CODEPOINT_ESCAPE.search(text):
             return None
         options = self._dataset(defaults, named)
         try:
