@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from cdkg.errors import LoadError
-from cdkg.graph import rdf_format
-from cdkg.wellformed import check
+from cdkg.graph import kg_files, rdf_format
+from cdkg.wellformed import check, may_hold_non_ascii_numbers
 
 BAD = Path(__file__).parent / "fixtures" / "bad"
 #: No case may take longer than this, in seconds (a billion-laughs file would take forever).
@@ -150,3 +150,18 @@ def test_serve_data(case: Case, tmp_path: Path) -> None:
     _expect(case, result, path)
     if case.exit_code == 1:
         assert "refusing to start" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name", ["persian-digits.ttl", "billion-laughs.rdf", "external-entity.rdf"]
+)
+def test_what_oxigraph_lets_through_is_refused_before_it_parses(name: str) -> None:
+    path = BAD / name
+    with pytest.raises(LoadError):
+        check(path, path.read_bytes(), rdf_format(path), parse=False)
+
+
+def test_the_shipped_files_are_parsed_once_on_oxigraph() -> None:
+    assert not any(may_hold_non_ascii_numbers(p.read_bytes(), "turtle") for p in kg_files())
+    assert may_hold_non_ascii_numbers((BAD / "persian-digits.ttl").read_bytes(), "turtle")
+    assert may_hold_non_ascii_numbers(b'<x:a> <x:b> "\\u06F6"^^<x:c> .', "nt")

@@ -89,18 +89,37 @@ _HINTS = (
 )
 
 
-def check(path: Path, data: bytes, fmt: str) -> None:
+def check(path: Path, data: bytes, fmt: str, *, parse: bool = True) -> None:
     """Raise :class:`LoadError` for the first fault in ``data``, the bytes of ``path`` in the
-    rdflib format ``fmt``; return if there is none."""
+    rdflib format ``fmt``; return if there is none.
+
+    ``parse=False`` when Oxigraph's parser reads the file next, as strict as this one: then only
+    what it lets through is checked, DTD entities and numbers in other digits, and the file is
+    parsed here only if its text may hold such a number (a second parse would cost as much again as
+    loading: 5 s at a million triples)."""
     if fmt == "xml":
         refuse_entities(path, data)
-    parser, name = PARSERS[fmt]
+    if not parse and not may_hold_non_ascii_numbers(data, fmt):
+        return
     try:
-        check_literals(path, data, ox.parse(data, format=parser))
+        check_literals(path, data, ox.parse(data, format=PARSERS[fmt][0]))
     except SyntaxError as err:
-        if err.lineno is None and fmt == "xml":  # Oxigraph's RDF/XML errors have no position
-            _raise_xml_error(path, data)
-        raise syntax_error(path, err, name, data) from None
+        raise syntax_error(path, err, fmt, data) from None
+
+
+def may_hold_non_ascii_numbers(data: bytes, fmt: str) -> bool:
+    """Whether a typed literal of ``data`` may be written in other than ASCII: for the Turtle
+    family, whether the text of some ``"..."^^`` holds a non-ASCII byte or an escape (a fast scan:
+    0.5 s at a million triples); for RDF/XML and JSON-LD, always."""
+    if fmt not in ("turtle", "nt", "nquads", "trig") or b'"""' in data or b"'''" in data:
+        return True
+    for quote in (b'"', b"'"):
+        parts = data.split(quote + b"^^")
+        for part in parts[:-1]:
+            text = part[part.rfind(quote) + 1 :]
+            if not text.isascii() or b"\\" in text:
+                return True
+    return False
 
 
 def refuse_entities(path: Path, data: bytes) -> None:
@@ -138,11 +157,16 @@ def check_literals(path: Path, data: bytes, quads: Iterable[ox.Quad | ox.Triple]
         )
 
 
-def syntax_error(path: Path, err: SyntaxError, format_name: str, data: bytes = b"") -> LoadError:
-    """Oxigraph's parse error as a LoadError: the line, the column, and a hint where we have one.
+def syntax_error(path: Path, err: SyntaxError, fmt: str, data: bytes) -> LoadError:
+    """Oxigraph's parse error in ``data`` (the bytes of ``path`` in the rdflib format ``fmt``) as
+    a LoadError: the line, the column, and a hint where we have one.
 
-    Without a line from the parser, the line is where the text the message quotes (``'a b'``)
-    first appears in ``data``."""
+    Oxigraph gives no line for RDF/XML and JSON-LD errors: then the line is expat's for an XML
+    error, else where the text the message quotes (``'a b'``) first appears in ``data``."""
+    if err.lineno is None and fmt == "xml":
+        xml_error = _xml_error(path, data)
+        if xml_error is not None:
+            return xml_error
     message = err.msg or str(err)
     line = err.lineno
     if line is None:
@@ -154,20 +178,22 @@ def syntax_error(path: Path, err: SyntaxError, format_name: str, data: bytes = b
         column = next(group for group in position.groups() if group)
         where, message = f", column {column}", message[position.end() :]
     hint = next((h for phrase, h in _HINTS if phrase.lower() in message.lower()), None)
-    return LoadError(path, f"{format_name} syntax error{where}: {message}", line=line, hint=hint)
+    name = PARSERS[fmt][1]
+    return LoadError(path, f"{name} syntax error{where}: {message}", line=line, hint=hint)
 
 
-def _raise_xml_error(path: Path, data: bytes) -> None:
-    """Raise the XML well-formedness error in ``data``, with its line and column, if it has one
-    (expat, safe here: entity declarations were refused before)."""
+def _xml_error(path: Path, data: bytes) -> LoadError | None:
+    """The XML well-formedness error in ``data``, with its line and column, if it has one (expat,
+    safe here: entity declarations were refused before)."""
     parser = expat.ParserCreate()
     try:
         parser.Parse(data, True)
     except expat.ExpatError as err:
         reason = expat.ErrorString(err.code) if err.code is not None else str(err)
-        raise LoadError(
+        return LoadError(
             path, f"XML syntax error, column {err.offset + 1}: {reason}", line=err.lineno
-        ) from None
+        )
+    return None
 
 
 def _non_ascii_numbers(quads: Iterable[ox.Quad | ox.Triple]) -> Iterator[ox.Literal]:
