@@ -6,10 +6,12 @@ shared copy-on-write, with nothing to load per worker. gunicorn would fork its o
 needing the graph and each forking query workers in turn, for no gain: queries are CPU-bound in
 the forked children, not in the server's threads.
 
-Start-up order (refuse early, serve only what conforms): load the files (a syntax error names the
-file and line; exit 2), validate the cdkg graph with the SHACL shapes and ``*-violation.rq``
-checks (a report on stderr and exit 1 if it does not conform), build the app (the engine warms
-rdflib up), then listen.
+Start-up order (refuse early, serve only what conforms): load the files (a file that is not
+well-formed names the file and line; exit 2), validate the cdkg graph and the extra graphs that use
+cdkg terms with the SHACL shapes and ``*-violation.rq`` checks (:mod:`cdkg.snapshot`; a report on
+stderr and exit 1 if they do not conform), build the app (the engine warms up), then listen.
+``SIGHUP`` does it all again in the background and swaps to the new app only if the data loads and
+conforms (:mod:`cdkg.web.reload`).
 """
 
 from __future__ import annotations
@@ -21,17 +23,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
+from rdflib import Dataset
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.task import ErrorTask, Task, WSGITask
 from waitress.utilities import RequestEntityTooLarge
 
-from cdkg.graph import CDKG_GRAPH, kg_files, load_dataset
+from cdkg.graph import kg_files
 from cdkg.settings import Settings
+from cdkg.snapshot import NotConforming, load_snapshot
 from cdkg.store import local_store
-from cdkg.validate import load_checks, load_shapes, validate
+from cdkg.validate import load_checks, load_shapes
 from cdkg.web import create_app
 from cdkg.web.body import TOO_LARGE
+from cdkg.web.reload import Reloader, SwappableApp
 
 log = logging.getLogger("cdkg.serve")
 
@@ -52,30 +58,38 @@ def serve(
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     files = list(kg_files() if files is None else files)
-    dataset = load_dataset(settings.graphs, files, store=local_store(settings.store))
-    report = validate(
-        dataset.get_context(CDKG_GRAPH),
-        load_shapes(shapes),
-        checks=load_checks(shapes / "checks" if shapes else None),
-    )
-    if not report.conforms:
-        sys.stderr.write(report.text())
-        sys.stderr.write("cdkg serve: the graph does not conform; refusing to start\n")
+    rules, checks = load_shapes(shapes), load_checks(shapes / "checks" if shapes else None)
+
+    def load() -> Dataset:
+        store = local_store(settings.store)
+        return load_snapshot(settings.graphs, files, rules, checks, store=store)
+
+    try:
+        app = create_app(settings, load(), files=files)
+    except NotConforming as err:
+        sys.stderr.write(err.text())
+        sys.stderr.write("cdkg serve: the data does not conform; refusing to start\n")
         return 1
-    app = create_app(settings, dataset, files=files)
+    state = app.extensions["cdkg"]
     log.info(
         "serving %d triples (%d named graphs) at http://%s:%d/sparql; timeout %g s, "
-        "row cap %d, %d query workers",
-        len(dataset),
-        len(app.extensions["cdkg"].engine.graphs),
+        "row cap %d, %d query workers; SIGHUP reloads the data",
+        len(state.dataset),
+        len(state.engine.graphs),
         settings.host,
         settings.port,
         settings.timeout,
         settings.max_rows,
         settings.workers,
     )
+    wsgi = SwappableApp(app)
+
+    def make_app(dataset: Dataset) -> Flask:  # the canned queries stay as they are
+        return create_app(settings, dataset, files=files, queries=state.queries)
+
+    Reloader(wsgi, load, make_app).install()
     server = create_server(
-        app,
+        wsgi,
         host=settings.host,
         port=settings.port,
         threads=settings.workers + EXTRA_THREADS,
