@@ -295,7 +295,8 @@ def _scale_lines(points: list[dict[str, Any]], opts: dict[str, Any]) -> list[str
         "",
         f"**(c) Table 2 (`queries/table2.rq`) on generated graphs** (`cdkg generate`), median of "
         f"{opts['repeat']} (rdflib: of {max(1, opts['repeat'] // 2)}); cache off, no row cap. "
-        "guard = rdflib parsing and checking the query, part of both cdkg columns; raw "
+        "guard = rdflib parsing and checking the query, part of execute (run skips it where the "
+        "query names neither SERVICE nor FROM: cdkg.store.OxigraphBackend.quick); raw "
         "pyoxigraph reads every value of every solution; pyoxigraph → JSON writes the results "
         "with pyoxigraph's own serialiser (no rdflib terms).",
         "",
