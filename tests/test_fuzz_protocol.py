@@ -405,13 +405,6 @@ def test_no_request_breaks_a_real_server(
     assert fuzz_server.alive(), fuzz_server.tail()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="waitress answers a request line it cannot parse itself (text/plain 400 'Bad URI', "
-    "'Start line is invalid') "
-    "before the app sees it; the fix is in web/server.py's _error_task (render every waitress "
-    "ParsingError through the app's JSON error, as RequestEntityTooLarge already is)",
-)
 @pytest.mark.parametrize(
     "target",
     [
@@ -425,8 +418,8 @@ def test_a_request_line_waitress_cannot_parse_gets_our_json_error(
     fuzz_server: LiveServer, target: bytes
 ) -> None:
     """Found by the fuzzing: bytes that are not ASCII, or a space, in the request target (no
-    client should send them, some do) reach waitress's own parser, which answers in plain
-    text."""
+    client should send them, some do) reach waitress's own parser, which answered in plain text;
+    cdkg.web.server now answers them in the JSON error shape."""
     response = raw_request(
         fuzz_server, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     )

@@ -224,3 +224,25 @@ def test_shipped_queries_load() -> None:
     registry = Registry.load(kg_dir("queries"))
     for query in registry:
         assert query.title != query.name, f"{query.name}.rq has no #+ title"
+
+
+def test_checking_a_query_at_load_never_calls_its_service() -> None:
+    """Oxigraph evaluates a query to check it, and would call a SERVICE even on an empty store:
+    such a query is checked by rdflib's parser instead (found by the no-outbound fuzzing)."""
+    import socket  # noqa: PLC0415
+
+    from cdkg.queries import check_sparql  # noqa: PLC0415
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    try:
+        text = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}"
+        assert check_sparql(text, "<test>").form == "SELECT"
+        CannedQuery.parse("calls-out", text)
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    finally:
+        listener.close()

@@ -17,6 +17,7 @@ conforms (:mod:`cdkg.web.reload`).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -124,10 +125,42 @@ class _TooLargeTask(WSGITask):
         super().execute()
 
 
+class _JsonErrorTask(ErrorTask):
+    """A request waitress could not parse (a bad request line, headers too large, an unsupported
+    transfer coding): answered in our one JSON error shape, with CORS, not waitress's plain text;
+    the connection closes, as waitress would close it."""
+
+    def execute(self) -> None:
+        error: Any = getattr(self.request, "error")  # noqa: B009 - waitress's request parser, untyped
+        message = f"{error.reason}: {error.body}" if error.body else error.reason
+        body = json.dumps(
+            {
+                "error": {
+                    "status": error.code,
+                    "type": "MalformedRequest",
+                    "message": f"the HTTP request could not be read ({message})",
+                    "hint": "send a well-formed HTTP/1.1 request: percent-encode the URL "
+                    "(no spaces, ASCII only) and keep headers short",
+                    "spec": "https://www.rfc-editor.org/rfc/rfc9112",
+                }
+            }
+        ).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers = [
+            *self.response_headers,
+            ("Content-Type", "application/json"),
+            ("Access-Control-Allow-Origin", "*"),
+            ("Cache-Control", "no-store"),
+        ]
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
 def _error_task(channel: HTTPChannel, request: Any) -> Task:
     if isinstance(request.error, RequestEntityTooLarge):
         return _TooLargeTask(channel, request)
-    return ErrorTask(channel, request)
+    return _JsonErrorTask(channel, request)
 
 
 class _Channel(HTTPChannel):
