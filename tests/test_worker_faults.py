@@ -48,6 +48,25 @@ def test_a_worker_that_exits_without_answering_is_a_500() -> None:
         run_forked(lambda: os._exit(3), timeout=5)
 
 
+def test_a_worker_that_aborts_is_a_503_about_memory() -> None:
+    """Oxigraph (Rust) aborts the process when an allocation fails at the worker's memory limit;
+    the soak's doubling CONCAT chain did exactly that."""
+    with pytest.raises(ServiceUnavailable) as caught:
+        run_forked(_die_by(signal.SIGABRT), timeout=5)
+    assert "memory" in caught.value.message
+
+
+def test_a_worker_over_its_memory_limit_in_oxigraph_is_a_503() -> None:
+    import pyoxigraph as ox  # noqa: PLC0415
+
+    doubling = 'BIND("ab" AS ?s0) ' + " ".join(
+        f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(40)
+    )
+    with pytest.raises(ServiceUnavailable) as caught:
+        run_forked(lambda: list(ox.Store().query(f"SELECT ?s40 WHERE {{ {doubling} }}")), 30)
+    assert not isinstance(caught.value, QueryTimeout)
+
+
 def test_a_worker_stopped_by_its_cpu_limit_is_a_timeout() -> None:
     with pytest.raises(QueryTimeout):
         run_forked(_die_by(signal.SIGXCPU), timeout=5)

@@ -49,9 +49,12 @@ __all__ = ["Engine", "QueryRequest", "join_bgps_lazily"]
 log = logging.getLogger(__name__)
 
 #: Seconds after which a running query counts as long: it is demoted to the lowest CPU priority
-#: and moves to one of ``settings.workers`` long-query slots, freeing its worker slot, so that
+#: and moves to one of ``4 x settings.workers`` long-query slots, freeing its worker slot, so that
 #: short queries never queue behind runaway ones (while long-query slots last).
 LONG_QUERY_GRACE = 0.25
+#: Long-query slots per worker slot: long queries run at nice 19 and take little CPU from short
+#: ones, so more of them may wait out their time limit at once than there are worker slots.
+LONG_SLOTS_PER_WORKER = 4
 #: Parses of trusted (canned) query texts kept, least recently used out first.
 PARSES_KEPT = 256
 #: Largest answer kept in the result cache (how many it keeps is ``settings.cache_entries``).
@@ -104,7 +107,7 @@ class Engine:
         self.backend = backend_for(dataset) if backend is None else backend
         self.graphs = named_graphs(dataset)
         self._slots = threading.BoundedSemaphore(settings.workers)
-        self._long_slots = threading.BoundedSemaphore(settings.workers)
+        self._long_slots = threading.BoundedSemaphore(LONG_SLOTS_PER_WORKER * settings.workers)
         self._cache: OrderedDict[QueryRequest, Rendered] = OrderedDict()
         self._cache_lock = threading.Lock()
         #: Texts known to be ours (the canned queries with their defaults): a client sending one

@@ -43,7 +43,9 @@ T = TypeVar("T")
 #: taken in the middle of a parse (rdflib's SPARQL parser is not thread-safe, RDFLib/rdflib#1282).
 FORK_LOCK = threading.Lock()
 #: How much more address space than the server a query may use before it fails (MemoryError).
-MEMORY_HEADROOM = 4 << 30
+#: The graph itself is shared with the server, not counted again; up to 5 x ``--workers`` query
+#: processes may run at once (cdkg.engine), so this bounds their memory to 10 GiB in all.
+MEMORY_HEADROOM = 1 << 30
 _PR_SET_PDEATHSIG = 1
 
 
@@ -113,6 +115,13 @@ def _died(pid: int, status: int) -> CdkgError:
             return QueryTimeout(
                 "the query used more CPU time than the time limit allows and was stopped",
                 hint="narrow the query: add LIMIT, bind a subject or class",
+            )
+        if signum == signal.SIGABRT:  # Oxigraph (Rust) aborts when an allocation fails
+            log.warning("query worker %d aborted, most likely at its memory limit", pid)
+            return ServiceUnavailable(
+                f"the query was stopped: it needed more memory than a query may use "
+                f"({MEMORY_HEADROOM >> 30} GiB beyond the loaded graph)",
+                hint="narrow the query: add LIMIT, avoid cross products and ever-growing strings",
             )
         if signum in KILLED_FROM_OUTSIDE:
             log.warning("query worker %d was killed by %s from outside the server", pid, name)

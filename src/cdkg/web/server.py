@@ -45,8 +45,8 @@ log = logging.getLogger("cdkg.serve")
 #: Server threads beyond the query workers: they answer cached queries, pages, descriptions and
 #: downloads while every worker is busy, and wait for a worker on behalf of queued queries. Idle
 #: threads cost little; too few, and a burst of slow queries holds them all, so that even answers
-#: in the cache queue behind it (the soak showed it with 4).
-EXTRA_THREADS = 16
+#: in the cache queue behind it (the soak showed it with 4, and with 16 under 50 clients).
+EXTRA_THREADS = 48
 
 
 def serve(
