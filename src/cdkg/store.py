@@ -93,6 +93,8 @@ def _without_comment_lines(text: str) -> str:
         if not line.lstrip(" \t").startswith("#") or _OTHER_LINE_ENDS.intersection(line)
     ]
     return "\n".join(kept)
+
+
 #: A ``SELECT *`` query, whose columns are ordered by first use.
 SELECT_STAR = re.compile(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*", re.IGNORECASE)
 
@@ -137,7 +139,37 @@ def remote_backend(
     )
 
 
-class RemoteBackend:
+class _ServiceStaysHere:
+    """A backend whose store must not make SERVICE calls itself: a query that calls an
+    (allow-listed) SERVICE runs on :attr:`fallback`, rdflib's engine with cdkg's guarded client
+    (its time limit, no redirects); every other query on the store (:meth:`_evaluate`)."""
+
+    fallback: Backend
+
+    def evaluate(
+        self,
+        admitted: guard.Admitted,
+        text: str,
+        defaults: Sequence[str],
+        named: Sequence[str],
+        base: str | None,
+    ) -> Mapping[str, Any]:
+        if calls_service(admitted.query.algebra):
+            return self.fallback.evaluate(admitted, text, defaults, named, base)
+        return self._evaluate(admitted, text, defaults, named, base)
+
+    def _evaluate(
+        self,
+        admitted: guard.Admitted,
+        text: str,
+        defaults: Sequence[str],
+        named: Sequence[str],
+        base: str | None,
+    ) -> Mapping[str, Any]:
+        raise NotImplementedError
+
+
+class RemoteBackend(_ServiceStaysHere):
     """An external SPARQL 1.1 endpoint (:class:`cdkg.remote.RemoteStore`). With no dataset
     named, the query runs over our graphs only (the union as the default graph, each visible to
     ``GRAPH``), never over what else the store holds. A query calling an (allow-listed) SERVICE
@@ -159,7 +191,7 @@ class RemoteBackend:
         self.graphs = sorted(graphs)
         self.fallback = fallback
 
-    def evaluate(
+    def _evaluate(
         self,
         admitted: guard.Admitted,
         text: str,
@@ -167,8 +199,6 @@ class RemoteBackend:
         named: Sequence[str],
         base: str | None,
     ) -> Mapping[str, Any]:
-        if calls_service(admitted.query.algebra):
-            return self.fallback.evaluate(admitted, text, defaults, named, base)
         if not (defaults or named):
             defaults, named = self.graphs, self.graphs
         result: Mapping[str, Any] = self.remote.evaluate(
@@ -306,7 +336,7 @@ class RdflibBackend:
         return view
 
 
-class OxigraphBackend:
+class OxigraphBackend(_ServiceStaysHere):
     """Oxigraph's engine over the pyoxigraph store ``db``; SERVICE queries go to ``fallback``."""
 
     def __init__(self, db: ox.Store, fallback: Backend) -> None:
@@ -355,7 +385,7 @@ class OxigraphBackend:
             }
         return {"use_default_graph_as_union": True}
 
-    def evaluate(
+    def _evaluate(
         self,
         admitted: guard.Admitted,
         text: str,
@@ -363,8 +393,6 @@ class OxigraphBackend:
         named: Sequence[str],
         base: str | None,
     ) -> Mapping[str, Any]:
-        if calls_service(admitted.query.algebra):
-            return self.fallback.evaluate(admitted, text, defaults, named, base)
         options: dict[str, Any] = {"base_iri": base, "prefixes": _PREFIXES}
         options.update(self._dataset(defaults, named))
         try:
