@@ -4,9 +4,13 @@
 (at most ``settings.workers`` queries run at once); then, in a forked child (:mod:`cdkg.worker`),
 the guard admits the query, negotiation picks the format, the query is evaluated on the dataset
 it names by the store's backend (:mod:`cdkg.store`: Oxigraph by default), and the answer is
-serialised there. Everything a query does happens in the child, so rdflib's thread-unsafe parser
-(RDFLib/rdflib#1282) never runs in two threads at once, and a runaway query is killed, not waited
-for.
+serialised there, so a runaway query is killed, not waited for. Two shortcuts skip the guard's
+parse in the child: a canned query's text is parsed once in the server (under
+:data:`~cdkg.worker.FORK_LOCK`: rdflib's parser is not thread-safe, RDFLib/rdflib#1282) and
+inherited by its workers; and on Oxigraph an ad-hoc SELECT or ASK that cannot name a SERVICE or a
+FROM graph is run without rdflib's parse at all (:meth:`cdkg.store.OxigraphBackend.quick`). A query
+still running after :data:`LONG_QUERY_GRACE` is demoted to the lowest CPU priority and gives its
+worker slot back.
 
 The dataset (SPARQL 1.1 Protocol §2.1.4, Query §13): with no ``default-graph-uri`` /
 ``named-graph-uri`` and no ``FROM`` / ``FROM NAMED``, the default graph is the union of all named
