@@ -11,8 +11,10 @@
   still loaded and validated (entity pages, downloads), queries go to the remote store.
 
 Every backend returns what rdflib's ``evalQuery`` returns (``{"type_", "vars_", "bindings"}``,
-``{"askAnswer"}`` or ``{"graph"}``, with rdflib terms), so one renderer (:mod:`cdkg.serialize`)
-writes every format the same way, under the same row cap.
+``{"askAnswer"}`` or ``{"graph"}``), so one renderer (:mod:`cdkg.serialize`) writes every format
+the same way, under the same row cap. Oxigraph's SELECT bindings hold pyoxigraph's terms, which
+the renderer writes as they are (rdflib terms would cost most of a large answer's time);
+:func:`query`, for code that reads results, gives rdflib terms on every store.
 
 Semantic differences handled here, each checked by the golden tests run on both stores:
 
