@@ -312,6 +312,25 @@ def test_load_refuses_data_that_does_not_conform_and_sends_nothing(
     assert fake_store.requests == []
 
 
+def test_load_refuses_an_extra_graph_that_does_not_conform_and_sends_nothing(
+    fake_store: FakeStore, cdkg_script: Path
+) -> None:
+    """As cdkg serve: a --graph file that uses cdkg terms is validated with the shipped data."""
+    extra = FIXTURES / "bad" / "arabic-yeh-kaf.ttl"
+    done = cdkg(
+        cdkg_script,
+        "load",
+        "--endpoint",
+        fake_store.url,
+        "--graph",
+        f"https://example.org/graph/extra={extra}",
+    )
+    assert done.returncode == 1, done.stderr
+    assert "https://example.org/graph/extra" in done.stderr
+    assert "nothing was sent" in done.stderr
+    assert fake_store.requests == []
+
+
 def test_load_into_an_unreachable_store_exits_2_naming_the_url(cdkg_script: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/sparql"  # nothing listens there
     done = cdkg(

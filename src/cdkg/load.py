@@ -3,8 +3,9 @@
 The steps, in order, each refusing early:
 
 1. load the files (:func:`cdkg.graph.load_dataset`; a syntax error names the file and line: exit 2);
-2. validate the cdkg graph with the SHACL shapes and ``*-violation.rq`` checks; if it does not
-   conform, print the report and exit 1: the store is not contacted at all;
+2. validate as ``cdkg serve`` does (:func:`cdkg.snapshot.load_snapshot`: the cdkg graph, and each
+   ``--graph`` that uses cdkg terms, with the SHACL shapes and ``*-violation.rq`` checks); if the
+   data does not conform, print the report and exit 1: the store is not contacted at all;
 3. add the graphs ``cdkg serve`` adds (:func:`add_derived_graphs`): the canned-query catalog and
    the views;
 4. push each named graph: a Graph Store HTTP Protocol ``PUT`` per graph (``--graph-store``), or
@@ -34,11 +35,11 @@ from rdflib.term import Node
 from cdkg.catalog import QUERIES_GRAPH
 from cdkg.cli import add_source_arguments, source_files
 from cdkg.errors import BadParameter
-from cdkg.graph import CDKG_GRAPH, load_dataset
 from cdkg.params import ABSOLUTE_IRI
 from cdkg.remote import RemoteStore
 from cdkg.served import add_derived_graphs
-from cdkg.validate import load_checks, load_shapes, validate
+from cdkg.snapshot import NotConforming, load_snapshot
+from cdkg.validate import load_checks, load_shapes
 from cdkg.views import load_views
 
 USER_ENV = "CDKG_STORE_USER"
@@ -200,17 +201,18 @@ def run(args: argparse.Namespace) -> int:
         raise BadParameter(f"--batch {args.batch}: must be at least 1")
     began = time.monotonic()
     files = source_files(args)
-    dataset = load_dataset(args.graph, files)
     shapes: Path | None = args.shapes
-    report = validate(
-        dataset.get_context(CDKG_GRAPH),
-        load_shapes(shapes),
-        checks=load_checks(shapes / "checks" if shapes else None),
-    )
-    if not report.conforms:
-        sys.stderr.write(report.text())
+    try:  # validated as cdkg serve validates it: the cdkg graph, and extra graphs using cdkg terms
+        dataset = load_snapshot(
+            args.graph,
+            files,
+            load_shapes(shapes),
+            load_checks(shapes / "checks" if shapes else None),
+        )
+    except NotConforming as err:
+        sys.stderr.write(err.text())
         print(
-            "cdkg load: the cdkg graph does not conform; nothing was sent to the store",
+            "cdkg load: the data does not conform; nothing was sent to the store",
             file=sys.stderr,
         )
         return 1
