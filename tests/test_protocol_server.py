@@ -8,7 +8,6 @@ import io
 import json
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -27,6 +26,7 @@ from cdkg.graph import CDKG_GRAPH
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
 from endpoint_fixtures import EXTRA_GRAPHS, FIXTURES, LIVE_TIMEOUT, LiveServer, free_port
+from test_no_outbound import Listener
 
 pytestmark = pytest.mark.slow
 
@@ -240,38 +240,9 @@ def test_rapper_parses_construct_results_and_descriptions(live_server, tmp_path,
 # --- hostile input ------------------------------------------------------------------------------
 
 
-class Listener:
-    """A TCP listener on loopback that records every connection made to it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=5)
-        self.sock.close()
-
-
 @pytest.fixture
 def listener():
-    server = Listener()
+    server = Listener("tcp")  # the no-outbound test's listener: counts, then closes, connections
     yield server
     server.close()
 
