@@ -205,7 +205,7 @@ def test_a_query_with_service_runs_on_rdflibs_engine() -> None:
     class Fallback:
         called = False
 
-        def evaluate(self, *args: Any) -> dict[str, Any]:
+        def evaluate(self, job: store.Job) -> dict[str, Any]:
             Fallback.called = True
             return {"type_": "SELECT", "vars_": [], "bindings": []}
 
@@ -213,7 +213,7 @@ def test_a_query_with_service_runs_on_rdflibs_engine() -> None:
     db = store.oxigraph_of(dataset)
     assert db is not None
     backend = store.OxigraphBackend(db, fallback=Fallback())
-    backend.evaluate(admitted, text, (), (), None)
+    backend.evaluate(store.Job(admitted, text))
     assert Fallback.called
 
 

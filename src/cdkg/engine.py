@@ -41,6 +41,7 @@ from cdkg.serialize import Rendered, render
 from cdkg.settings import Settings
 from cdkg.store import (
     Backend,
+    Job,
     OxigraphBackend,
     backend_for,
     join_bgps_lazily,
@@ -253,7 +254,9 @@ class Engine:
             self.settings.allow_service, deadline, self.settings.service_timeout
         )
         with services, _too_deep_is_bad_query():
-            result = self.backend.evaluate(admitted, request.text, defaults, named, request.base)
+            result = self.backend.evaluate(
+                Job(admitted, request.text, defaults, named, request.base)
+            )
             return render(
                 result,
                 admitted.form,

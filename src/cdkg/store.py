@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pyoxigraph as ox
@@ -105,17 +106,23 @@ OXIGRAPH = "oxigraph"
 RDFLIB = "rdflib"
 
 
+@dataclass(frozen=True)
+class Job:
+    """What a backend evaluates: the admitted query and its text, the dataset it names (default
+    and named graph IRIs, from the protocol or the query's FROM; both empty: all of ours), and the
+    base IRI relative IRIs resolve against."""
+
+    admitted: guard.Admitted
+    text: str
+    defaults: Sequence[str] = ()
+    named: Sequence[str] = ()
+    base: str | None = None
+
+
 class Backend(Protocol):
     """Evaluates an admitted query on a dataset; returns an ``evalQuery``-shaped result."""
 
-    def evaluate(
-        self,
-        admitted: guard.Admitted,
-        text: str,
-        defaults: Sequence[str],
-        named: Sequence[str],
-        base: str | None,
-    ) -> Mapping[str, Any]: ...
+    def evaluate(self, job: Job) -> Mapping[str, Any]: ...
 
 
 def local_store(store: str) -> str:
@@ -148,26 +155,12 @@ class _ServiceStaysHere:
 
     fallback: Backend
 
-    def evaluate(
-        self,
-        admitted: guard.Admitted,
-        text: str,
-        defaults: Sequence[str],
-        named: Sequence[str],
-        base: str | None,
-    ) -> Mapping[str, Any]:
-        if calls_service(admitted.query.algebra):
-            return self.fallback.evaluate(admitted, text, defaults, named, base)
-        return self._evaluate(admitted, text, defaults, named, base)
+    def evaluate(self, job: Job) -> Mapping[str, Any]:
+        if calls_service(job.admitted.query.algebra):
+            return self.fallback.evaluate(job)
+        return self._evaluate(job)
 
-    def _evaluate(
-        self,
-        admitted: guard.Admitted,
-        text: str,
-        defaults: Sequence[str],
-        named: Sequence[str],
-        base: str | None,
-    ) -> Mapping[str, Any]:
+    def _evaluate(self, job: Job) -> Mapping[str, Any]:
         raise NotImplementedError
 
 
@@ -193,18 +186,12 @@ class RemoteBackend(_ServiceStaysHere):
         self.graphs = sorted(graphs)
         self.fallback = fallback
 
-    def _evaluate(
-        self,
-        admitted: guard.Admitted,
-        text: str,
-        defaults: Sequence[str],
-        named: Sequence[str],
-        base: str | None,
-    ) -> Mapping[str, Any]:
+    def _evaluate(self, job: Job) -> Mapping[str, Any]:
+        defaults, named = job.defaults, job.named
         if not (defaults or named):
             defaults, named = self.graphs, self.graphs
         result: Mapping[str, Any] = self.remote.evaluate(
-            text, admitted.form, defaults, named, base=base
+            job.text, job.admitted.form, defaults, named, base=job.base
         )
         return result
 
@@ -311,19 +298,12 @@ class RdflibBackend:
     def __init__(self, dataset: Dataset) -> None:
         self.dataset = dataset
 
-    def evaluate(
-        self,
-        admitted: guard.Admitted,
-        text: str,
-        defaults: Sequence[str],
-        named: Sequence[str],
-        base: str | None,
-    ) -> Mapping[str, Any]:
-        query = admitted.query
+    def evaluate(self, job: Job) -> Mapping[str, Any]:
+        query = job.admitted.query
         query.algebra["datasetClause"] = None  # the dataset is ours to build, never rdflib's
         join_bgps_lazily(query.algebra)
-        dataset = self.view(defaults, named) if defaults or named else self.dataset
-        result: Mapping[str, Any] = evalQuery(dataset, query, base=base)
+        dataset = self.view(job.defaults, job.named) if job.defaults or job.named else self.dataset
+        result: Mapping[str, Any] = evalQuery(dataset, query, base=job.base)
         return result
 
     def view(self, defaults: Sequence[str], named: Sequence[str]) -> Dataset:
@@ -387,23 +367,16 @@ class OxigraphBackend(_ServiceStaysHere):
             }
         return {"use_default_graph_as_union": True}
 
-    def _evaluate(
-        self,
-        admitted: guard.Admitted,
-        text: str,
-        defaults: Sequence[str],
-        named: Sequence[str],
-        base: str | None,
-    ) -> Mapping[str, Any]:
-        options: dict[str, Any] = {"base_iri": base, "prefixes": _PREFIXES}
-        options.update(self._dataset(defaults, named))
+    def _evaluate(self, job: Job) -> Mapping[str, Any]:
+        options: dict[str, Any] = {"base_iri": job.base, "prefixes": _PREFIXES}
+        options.update(self._dataset(job.defaults, job.named))
         try:
-            answer = self.db.query(text, **options)
+            answer = self.db.query(job.text, **options)
         except SyntaxError as err:  # the guard parsed it with rdflib; Oxigraph may disagree
             raise BadQuery(f"the query cannot be evaluated: {err}") from None
-        if admitted.form == "ASK":
+        if job.admitted.form == "ASK":
             return {"type_": "ASK", "askAnswer": bool(answer)}
-        if admitted.form == "SELECT":
+        if job.admitted.form == "SELECT":
             assert isinstance(answer, ox.QuerySolutions)  # noqa: S101 - the guard read the form
             names = [v.value for v in answer.variables]
             return {
@@ -414,7 +387,7 @@ class OxigraphBackend(_ServiceStaysHere):
         graph = Graph()
         for triple in answer:  # type: ignore[union-attr]
             graph.add(oxi.triple_from_ox(triple))
-        return {"type_": admitted.form, "graph": graph}
+        return {"type_": job.admitted.form, "graph": graph}
 
 
 def _bindings(
