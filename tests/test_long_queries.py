@@ -23,7 +23,9 @@ def test_demote_sets_the_lowest_priority() -> None:
     seen: list[int] = []
 
     def job() -> int:
-        time.sleep(0.3)
+        spent = time.process_time() + 0.3
+        while time.process_time() < spent:  # CPU time, which is what makes a job long
+            pass
         return os.getpriority(os.PRIO_PROCESS, 0)
 
     niceness = run_forked(job, 5, grace=0.05, on_long=lambda pid: (seen.append(pid), demote(pid)))
@@ -34,6 +36,19 @@ def test_demote_sets_the_lowest_priority() -> None:
 def test_a_quick_job_is_never_called_long() -> None:
     seen: list[int] = []
     assert run_forked(lambda: 42, 5, grace=2, on_long=seen.append) == 42
+    assert seen == []
+
+
+def test_a_job_that_waits_without_using_cpu_is_not_long() -> None:
+    """Long means CPU time: a query waiting for a CPU (or for a SERVICE) under load keeps its
+    priority."""
+    seen: list[int] = []
+
+    def job() -> int:
+        time.sleep(0.5)
+        return os.getpriority(os.PRIO_PROCESS, 0)
+
+    assert run_forked(job, 5, grace=0.2, on_long=seen.append) == 0
     assert seen == []
 
 

@@ -1,12 +1,15 @@
-"""A canned query's text is parsed once, in the server, and its workers inherit the parse
-(``Engine.run(..., trusted=True)``); other texts are parsed in the worker."""
+"""A canned query's text is parsed once per query worker, which keeps the parse
+(``Engine.run(..., trusted=True)``); other texts are parsed for each query, in the worker. The
+server process itself parses no query while it serves."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
+from cdkg import guard
 from cdkg.engine import Engine, QueryRequest
 from cdkg.errors import QuerySyntaxError
 from cdkg.graph import load_dataset
@@ -18,27 +21,43 @@ JSON = "application/sparql-results+json"
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine(load_dataset(), Settings(cache_entries=0), warm=False)
+def engine():
+    made = Engine(load_dataset(), Settings(cache_entries=0), warm=False)
+    yield made
+    made.close()
 
 
 def test_a_trusted_text_is_parsed_once_and_answers_alike(engine: Engine) -> None:
+    """What a worker does with a trusted text, run here in the test's process."""
     text = Registry.load(kg_dir("queries")).bind("table2", {})
     request = QueryRequest(text, format=JSON)
-    first = engine.run(request, trusted=True)
-    second = engine.run(request, trusted=True)  # the cache is off: a second worker runs it
+    deadline = time.monotonic() + 30
+    first = engine._respond(request, True, deadline)
+    second = engine._respond(request, True, deadline)
     assert first.body == second.body
     assert len(engine._parses) == 1
-    untrusted = engine.run(request)  # parsed in its worker: the same answer
+    untrusted = engine._respond(request, False, deadline)
     assert json.loads(untrusted.body) == json.loads(first.body)
     assert len(engine._parses) == 1
+    engine._parses.clear()
 
 
-def test_an_untrusted_text_is_never_parsed_in_the_server(engine: Engine) -> None:
-    before = len(engine._parses)
+def test_the_server_parses_nothing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = Registry.load(kg_dir("queries")).bind("table2", {})
+    trusted = engine.run(QueryRequest(text, format=JSON), trusted=True)  # starts a worker
+
+    def no_parsing_here(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the server process parsed a query")
+
+    monkeypatch.setattr(guard, "admit", no_parsing_here)  # here, not in the running worker
+    again = engine.run(QueryRequest(text, format=JSON), trusted=True)
+    assert again.body == trusted.body
+    untrusted = engine.run(QueryRequest(text, format=JSON))
+    assert json.loads(untrusted.body) == json.loads(trusted.body)
     with pytest.raises(QuerySyntaxError):
         engine.run(QueryRequest("SELECT * WHERE { ?s ?p }", format=JSON))
-    assert len(engine._parses) == before
+    assert engine._parses == {}
+    assert engine._pool.forks == 1
 
 
 def test_a_canned_text_sent_to_sparql_is_trusted() -> None:
@@ -46,8 +65,14 @@ def test_a_canned_text_sent_to_sparql_is_trusted() -> None:
 
     app = create_app(Settings(cache_entries=0))
     engine = app.extensions["cdkg"].engine
-    text = Registry.load(kg_dir("queries")).bind("table1", {})
-    assert text in engine.trusted_texts
-    response = app.test_client().post("/sparql", data={"query": text}, headers={"Accept": JSON})
-    assert response.status_code == 200
-    assert (text, "http://localhost/sparql") in engine._parses
+    try:
+        text = Registry.load(kg_dir("queries")).bind("table1", {})
+        assert text in engine.trusted_texts
+        client = app.test_client()
+        response = client.post("/sparql", data={"query": text}, headers={"Accept": JSON})
+        assert response.status_code == 200
+        canned = client.get("/queries/table1", headers={"Accept": JSON})
+        posted, named = json.loads(response.data), json.loads(canned.data)
+        assert posted["results"] == named["results"]  # the canned page adds head.link
+    finally:
+        engine.close()

@@ -1,16 +1,15 @@
 """Run an admitted query under the time limit and the row cap; keep the result cache.
 
 :meth:`Engine.run` is the one way a query is answered: cache first; else a free worker slot
-(at most ``settings.workers`` queries run at once); then, in a forked child (:mod:`cdkg.worker`),
-the guard admits the query, negotiation picks the format, the query is evaluated on the dataset
-it names by the store's backend (:mod:`cdkg.store`: Oxigraph by default), and the answer is
-serialised there, so a runaway query is killed, not waited for. Two shortcuts skip the guard's
-parse in the child: a canned query's text is parsed once in the server (under
-:data:`~cdkg.worker.FORK_LOCK`: rdflib's parser is not thread-safe, RDFLib/rdflib#1282) and
-inherited by its workers; and on Oxigraph an ad-hoc SELECT or ASK that cannot name a SERVICE or a
-FROM graph is run without rdflib's parse at all (:meth:`cdkg.store.OxigraphBackend.quick`). A query
-still running after :data:`LONG_QUERY_GRACE` is demoted to the lowest CPU priority and gives its
-worker slot back.
+(at most ``settings.workers`` queries run at once); then, in a worker process forked from the
+server and kept for the next queries (:class:`cdkg.worker.WorkerPool`), the guard admits the
+query, negotiation picks the format, the query is evaluated on the dataset it names by the store's
+backend (:mod:`cdkg.store`: Oxigraph by default), and the answer is serialised there, so a runaway
+query is killed, not waited for. Two shortcuts skip the guard's parse: a canned query's text is
+parsed once per worker and kept there; and on Oxigraph an ad-hoc SELECT or ASK that cannot name a
+SERVICE or a FROM graph is run without rdflib's parse at all
+(:meth:`cdkg.store.OxigraphBackend.quick`). A query that has used :data:`LONG_QUERY_GRACE` of CPU
+time is demoted to the lowest CPU priority and gives its worker slot back.
 
 The dataset (SPARQL 1.1 Protocol §2.1.4, Query §13): with no ``default-graph-uri`` /
 ``named-graph-uri`` and no ``FROM`` / ``FROM NAMED``, the default graph is the union of all named
@@ -31,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast
 
 from rdflib import Dataset
 
@@ -47,20 +47,21 @@ from cdkg.store import (
     join_bgps_lazily,
     named_graphs,
 )
-from cdkg.worker import FORK_LOCK, demote, run_forked
+from cdkg.worker import WorkerPool, demote
 
 __all__ = ["Engine", "QueryRequest", "join_bgps_lazily"]
 
 log = logging.getLogger(__name__)
 
-#: Seconds after which a running query counts as long: it is demoted to the lowest CPU priority
-#: and moves to one of ``4 x settings.workers`` long-query slots, freeing its worker slot, so that
-#: short queries never queue behind runaway ones (while long-query slots last).
+#: CPU seconds after which a running query counts as long: it is demoted to the lowest CPU
+#: priority and moves to one of ``4 x settings.workers`` long-query slots, freeing its worker
+#: slot, so that short queries never queue behind runaway ones. A query that turns long while
+#: every long-query slot is taken is stopped (503, retry later).
 LONG_QUERY_GRACE = 0.25
 #: Long-query slots per worker slot: long queries run at nice 19 and take little CPU from short
 #: ones, so more of them may wait out their time limit at once than there are worker slots.
 LONG_SLOTS_PER_WORKER = 4
-#: Parses of trusted (canned) query texts kept, least recently used out first.
+#: Parses of trusted (canned) query texts a worker keeps, least recently used out first.
 PARSES_KEPT = 256
 #: Largest answer kept in the result cache (how many it keeps is ``settings.cache_entries``).
 CACHE_ENTRY_BYTES = 1 << 20
@@ -80,6 +81,14 @@ WARM_UP = (
     ("ASK { <http://example.org/a> ?p ?o }", negotiation.RESULT_FORMATS),
     ("CONSTRUCT { <http://example.org/a> ?p 1 } WHERE { }", negotiation.GRAPH_FORMATS),
     ("DESCRIBE <http://example.org/a>", (negotiation.TURTLE,)),
+)
+
+
+#: What a new query worker runs before it takes its first query (a replacement, started in the
+#: background): the pages most queries touch are then its own already.
+WORKER_WARM_UP = (
+    "SELECT ?s ?p WHERE { ?s ?p ?o } LIMIT 2",
+    "ASK { ?s ?p ?o }",
 )
 
 
@@ -111,13 +120,16 @@ class Engine:
         self.settings = settings
         self.backend = backend_for(dataset) if backend is None else backend
         self.graphs = named_graphs(dataset)
+        self._pool = WorkerPool(self._work, keep=settings.workers, warm=WORKER_WARM_UP)
         self._slots = threading.BoundedSemaphore(settings.workers)
-        self._long_slots = threading.BoundedSemaphore(LONG_SLOTS_PER_WORKER * settings.workers)
+        self._long_slots_total = LONG_SLOTS_PER_WORKER * settings.workers
+        self._long_slots = threading.BoundedSemaphore(self._long_slots_total)
         self._cache: OrderedDict[QueryRequest, Rendered] = OrderedDict()
         self._cache_lock = threading.Lock()
         #: Texts known to be ours (the canned queries with their defaults): a client sending one
         #: of them to /sparql gets it parsed once too.
         self.trusted_texts: frozenset[str] = frozenset()
+        #: In a worker: its parses of trusted texts (empty in the server, which parses nothing).
         self._parses: OrderedDict[tuple[str, str | None], guard.Admitted] = OrderedDict()
         self._cached_bytes = 0
         if warm:
@@ -130,9 +142,9 @@ class Engine:
     def run(self, request: QueryRequest, *, trusted: bool = False) -> Rendered:
         """Answer ``request`` from the cache, or in a worker process under the time limit.
 
-        A ``trusted`` query (a canned query's text: ours, of bounded size) is parsed here, once
-        per text, and the worker inherits the parse: rdflib's parser costs more than evaluating
-        most of our queries on Oxigraph. Other texts are parsed in the worker, where a parse
+        A ``trusted`` query (a canned query's text: ours, of bounded size) is parsed once per
+        worker, which keeps the parse: rdflib's parser costs more than evaluating most of our
+        queries on Oxigraph. Other texts are parsed for each query, in the worker, where a parse
         that takes too long is killed with the rest of the query."""
         with self._cache_lock:
             cached = self._cache.get(request)
@@ -141,7 +153,6 @@ class Engine:
                 return cached
         guard.screen(request.text)  # cheap refusals need no process
         trusted = trusted or request.text in self.trusted_texts
-        admitted = self._parse_once(request) if trusted else None
         deadline = time.monotonic() + self.settings.timeout
         if not self._slots.acquire(timeout=self.settings.timeout):
             raise ServiceUnavailable(
@@ -152,17 +163,25 @@ class Engine:
         moved = False
 
         def on_long(pid: int) -> None:
-            """Past the grace period: the query runs on at the lowest CPU priority and, if a
-            long-query slot is free, gives its worker slot back for short queries."""
+            """The query has used the grace period's CPU time: it moves to a long-query slot,
+            runs on at the lowest CPU priority, and gives its worker slot back for short
+            queries. If every long-query slot is taken it is stopped instead, so that long
+            queries can never hold every worker slot."""
             nonlocal moved
+            if not self._long_slots.acquire(blocking=False):
+                raise ServiceUnavailable(
+                    f"the query ran long while all {self._long_slots_total} slots for long "
+                    "queries were taken, and was stopped",
+                    hint="retry in a little while, or narrow the query: add LIMIT, bind a "
+                    "subject or class",
+                )
             demote(pid)
-            if self._long_slots.acquire(blocking=False):
-                moved = True
-                self._slots.release()
+            moved = True
+            self._slots.release()
 
         try:
-            answer = run_forked(
-                lambda: self._respond(request, admitted, deadline),
+            answer: Rendered = self._pool.run(
+                (request, trusted, deadline),
                 self.settings.timeout,
                 grace=LONG_QUERY_GRACE,
                 on_long=on_long,
@@ -172,21 +191,22 @@ class Engine:
         self._remember(request, answer)
         return answer
 
+    def close(self) -> None:
+        """Stop the idle query workers (a reload calls this on the engine it replaces)."""
+        self._pool.close()
+
     def _parse_once(self, request: QueryRequest) -> guard.Admitted:
-        """The admitted parse of a trusted text, from the parse cache or made now. Parsing here
-        holds :data:`~cdkg.worker.FORK_LOCK`: rdflib's parser is not thread-safe, and no worker
-        may start from a copy of the process taken mid-parse."""
+        """In a worker (one thread): the admitted parse of a trusted text, kept or made now."""
         key = (request.text, request.base)
-        with FORK_LOCK:
-            admitted = self._parses.get(key)
-            if admitted is None:
-                admitted = self._admit(request)
-                self._parses[key] = admitted
-                if len(self._parses) > PARSES_KEPT:
-                    self._parses.popitem(last=False)
-            else:
-                self._parses.move_to_end(key)
-            return admitted
+        admitted = self._parses.get(key)
+        if admitted is None:
+            admitted = self._admit(request)
+            self._parses[key] = admitted
+            if len(self._parses) > PARSES_KEPT:
+                self._parses.popitem(last=False)
+        else:
+            self._parses.move_to_end(key)
+        return admitted
 
     def _remember(self, request: QueryRequest, answer: Rendered) -> None:
         """Keep ``answer`` unless it is large, depends on another endpoint, or caching is off;
@@ -212,12 +232,22 @@ class Engine:
         from now."""
         return self._answer(self._admit(request), request, deadline)
 
-    def _respond(
-        self, request: QueryRequest, admitted: guard.Admitted | None, deadline: float
-    ) -> Rendered:
-        """In the worker: the answer from the parse the server made, else from Oxigraph without
-        rdflib's parse where that is safe (:meth:`cdkg.store.OxigraphBackend.quick`), else by
-        the guard's full reading."""
+    def _work(self, job: object) -> Rendered | None:
+        """A worker's job: ``(request, trusted, deadline)``, or :data:`WORKER_WARM_UP`."""
+        if job == WORKER_WARM_UP:
+            deadline = time.monotonic() + self.settings.timeout
+            for text in WORKER_WARM_UP:
+                request = QueryRequest(text, format=negotiation.SPARQL_JSON.media_type)
+                self._respond(request, False, deadline)
+            return None
+        request, trusted, deadline = cast(tuple[QueryRequest, bool, float], job)
+        return self._respond(request, trusted, deadline)
+
+    def _respond(self, request: QueryRequest, trusted: bool, deadline: float) -> Rendered:
+        """In the worker: the answer from the kept parse of a trusted text, else from Oxigraph
+        without rdflib's parse where that is safe (:meth:`cdkg.store.OxigraphBackend.quick`),
+        else by the guard's full reading."""
+        admitted = self._parse_once(request) if trusted else None
         if admitted is None and isinstance(self.backend, OxigraphBackend):
             found = self.backend.quick(
                 request.text, request.default_graphs, request.named_graphs, request.base

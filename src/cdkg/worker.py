@@ -1,21 +1,36 @@
-"""Run one job in a forked child process that the parent can kill: the query time limit.
+"""Query workers: processes forked from the server, each running one job at a time, that the
+server can kill. This is the query time limit.
 
-A Python thread cannot stop rdflib (a catastrophic REGEX holds the GIL), so each query runs in a
-child forked from the server process. The child shares the loaded graph copy-on-write, so there
-is nothing to load or send; it sends back only its answer, pickled, through a pipe. At the
-deadline the parent kills it with SIGKILL and the CPU is free at once. Forking costs about 7 ms
-here (measured with the graph loaded), small beside parsing and evaluating a query.
+A Python thread cannot stop rdflib (a catastrophic REGEX holds the GIL), so queries run in child
+processes forked from the server. A child shares the loaded graph copy-on-write, so there is
+nothing to load or send; a job goes to it, and its answer comes back, pickled, through a pipe. At
+the deadline the server kills it with SIGKILL and the CPU is free at once.
 
-The child also gets, as backstops: a CPU-time rlimit a little above the time limit, an
-address-space rlimit, and death with its parent (``PR_SET_PDEATHSIG``) on Linux.
+Forking costs 5-13 ms here with the graph loaded, far more than evaluating most queries (0.1 ms
+on Oxigraph), so a :class:`WorkerPool` keeps up to ``keep`` idle workers and hands each job to one
+of them, forking a new one only when none is idle; an idle worker leaves after
+:data:`IDLE_SECONDS`. A worker is not reused after it was killed,
+died, ran a query demoted to the lowest CPU priority (it cannot raise its priority again), hit
+its memory limit, raised something other than a :class:`~cdkg.errors.CdkgError`, or ran
+:data:`JOBS_PER_WORKER` jobs; it is replaced by a fresh fork when one is next needed.
 
-A child that dies without answering is classified by its wait status: killed from outside (SIGKILL
-from the OOM killer or an operator, SIGTERM, ...) is a 503 the client may retry; the CPU rlimit
-(SIGXCPU) is a timeout; a crash (SIGSEGV, an exit without an answer) is a logged 500.
+Each job gets, as backstops: a CPU-time rlimit a little above the time limit (counted from the
+job's start), an address-space rlimit (:data:`MEMORY_HEADROOM` above the worker's size when the
+job starts), and death with the server (``PR_SET_PDEATHSIG``) on Linux.
+
+A job is *long* once its worker has used ``grace`` seconds of CPU time on it (read from
+``/proc``; the wall clock where that cannot be read): ``on_long(pid)`` is called once, and the
+engine demotes it (:func:`demote`). CPU time, not the wall clock: under load a short query may wait
+longer than the grace period for a CPU without being long.
+
+A worker that dies without answering is classified by its wait status: killed from outside
+(SIGKILL from the OOM killer or an operator, SIGTERM, ...) is a 503 the client may retry; the CPU
+rlimit (SIGXCPU) is a timeout; a crash (SIGSEGV, an exit without an answer) is a logged 500.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import ctypes
 import ctypes.util
@@ -26,10 +41,13 @@ import pickle
 import resource
 import select
 import signal
+import struct
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from cdkg.errors import CdkgError, InternalError, QueryTimeout, ServiceUnavailable
@@ -42,11 +60,41 @@ T = TypeVar("T")
 #: (a reload building a new app) holds it too, so that no child starts from a copy of the process
 #: taken in the middle of a parse (rdflib's SPARQL parser is not thread-safe, RDFLib/rdflib#1282).
 FORK_LOCK = threading.Lock()
-#: How much more address space than the server a query may use before it fails (MemoryError).
-#: The graph itself is shared with the server, not counted again; up to 5 x ``--workers`` query
-#: processes may run at once (cdkg.engine), so this bounds their memory to 10 GiB in all.
+#: How much more address space than the worker had when a job started the job may use before it
+#: fails (MemoryError, or an abort in Oxigraph). The graph itself is shared with the server, not
+#: counted again; up to 5 x ``--workers`` query processes may run at once (cdkg.engine), so this
+#: bounds their memory to 10 GiB in all.
 MEMORY_HEADROOM = 1 << 30
+#: Jobs one worker runs before it is replaced by a fresh fork, so that what its heap gathers
+#: (fragmentation, caches of the libraries it calls) stays bounded.
+JOBS_PER_WORKER = 500
+#: Seconds an idle worker waits for a job before it leaves: a quiet server gives back the memory
+#: its workers gathered, and pools no one uses (a replaced app's) do not linger.
+IDLE_SECONDS = 30.0
+#: The exit status of a worker that left idle; a job sent to it just then never ran, and is sent
+#: to another worker.
+_LEFT_IDLE = 75
+#: Seconds a new worker's warm-up job may take.
+WARM_SECONDS = 10.0
+#: Seconds between two looks at a running job's CPU time, until it is long.
+LOOK_EVERY = 0.05
 _PR_SET_PDEATHSIG = 1
+_FRAME = struct.Struct(">Q")
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _libc() -> ctypes.CDLL | None:
+    """The C library, looked up once: ``find_library`` runs ``ldconfig``, 3 ms a call."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        return ctypes.CDLL(name)
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
 
 
 def run_forked(
@@ -56,42 +104,322 @@ def run_forked(
     grace: float | None = None,
     on_long: Callable[[int], None] | None = None,
 ) -> T:
-    """``job()`` run in a forked child; its return value, or the CdkgError it raised.
+    """``job()`` run once in a freshly forked child (a pool that keeps no worker); its return
+    value, or the error :meth:`WorkerPool.run` raises."""
+    pool = WorkerPool(lambda _message: job(), keep=0)
+    answer: T = pool.run(None, timeout, grace=grace, on_long=on_long)
+    return answer
 
-    If the child is still running after ``grace`` seconds, ``on_long(pid)`` is called once (the
-    engine lowers its CPU priority, :func:`demote`, and frees its slot for short queries).
 
-    Raises :class:`QueryTimeout` if it runs past ``timeout`` seconds (the child is killed),
-    :class:`ServiceUnavailable` (503, retry) if something outside the server killed the child, and
-    :class:`InternalError` if it crashed or raised anything but a CdkgError (logged, with the
-    child's traceback when it has one).
-    """
-    read_end, write_end = os.pipe()
+@dataclass(eq=False)
+class _Worker:
+    """A forked worker: its pid, the pipe the server writes jobs to and the one it reads answers
+    from, and how many jobs it has run."""
+
+    pid: int
+    jobs_fd: int
+    answers_fd: int
+    jobs: int = 0
+    gone: bool = field(default=False)
+
+    def retire(self) -> None:
+        """Stop the worker (SIGKILL: it may be idle or stuck) and reap it."""
+        if self.gone:
+            return
+        self.gone = True
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        for fd in (self.jobs_fd, self.answers_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def reap(self) -> int:
+        """The wait status of a worker that has ended (or is ending: its answer pipe closed)."""
+        self.gone = True
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            status = 0
+        for fd in (self.jobs_fd, self.answers_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        return status
+
+
+def _retire_all(idle: list[_Worker], lock: threading.Lock) -> None:
+    with lock:
+        workers = list(idle)
+        idle.clear()
+    for worker in workers:
+        worker.retire()
+
+
+class WorkerPool:
+    """Forked workers that run ``handle(message)`` for each job; up to ``keep`` idle ones are
+    kept for the next jobs. Thread-safe: each :meth:`run` has a worker to itself.
+
+    A worker that a job used up (killed, demoted, ...) is replaced at once, in the background,
+    by a new fork that first runs ``warm`` (a job whose answer is dropped), so that the next
+    query finds a worker that has already paid for its fork and its first page faults."""
+
+    def __init__(self, handle: Callable[[Any], Any], *, keep: int, warm: Any = None) -> None:
+        self._handle = handle
+        self.keep = keep
+        self._warm = warm
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._starting = 0  # replacements being forked and warmed
+        self.forks = 0  # workers started, for tests and the logs
+        self._finalizer = weakref.finalize(self, _retire_all, self._idle, self._lock)
+
+    def run(
+        self,
+        message: Any,
+        timeout: float,
+        *,
+        grace: float | None = None,
+        on_long: Callable[[int], None] | None = None,
+    ) -> Any:
+        """``handle(message)`` run by a worker; its return value, or the CdkgError it raised.
+
+        If the worker has used ``grace`` seconds of CPU time on the job and it is still running,
+        ``on_long(pid)`` is called once (the engine lowers its priority and frees its slot).
+
+        Raises :class:`QueryTimeout` if the job runs past ``timeout`` seconds (the worker is
+        killed), :class:`ServiceUnavailable` (503, retry) if something outside the server killed
+        the worker, and :class:`InternalError` if it crashed or raised anything but a CdkgError
+        (logged, with the worker's traceback when it has one).
+        """
+        start = time.monotonic()
+        job = pickle.dumps((message, timeout))
+
+        def long(pid: int) -> None:
+            if on_long is not None:
+                on_long(pid)  # may raise, to stop the job
+            self._replace(None)  # the job keeps its worker: start a spare for the next ones
+
+        while True:
+            worker = self._send(job)
+            watch = None
+            if grace is not None and on_long is not None and grace < timeout:
+                watch = _LongWatch(worker.pid, grace, long, start)
+            try:
+                data = _receive(worker.answers_fd, start + timeout, watch)
+            except _Overtime:
+                self._replace(worker)
+                raise QueryTimeout(
+                    f"the query ran longer than the time limit of {timeout:g} s and was stopped",
+                    hint="narrow the query: add LIMIT, bind a subject or class, avoid regex over "
+                    "all literals and unbounded property paths; the operator can raise --timeout",
+                ) from None
+            except BaseException:
+                self._replace(worker)
+                raise
+            if data is not None:
+                break
+            # The worker closed its end without a whole answer: it left idle as the job came
+            # (the job never ran: send it on), or it died.
+            status = worker.reap()
+            if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == _LEFT_IDLE):
+                self._replace(None)
+                raise _died(worker.pid, status)
+        try:
+            outcome = pickle.loads(data)  # noqa: S301 - our own worker wrote it
+        except Exception:
+            outcome = ("bug", traceback.format_exc())
+        worker.jobs += 1
+        demoted = watch is not None and watch.called
+        if demoted or outcome[0] not in ("ok", "error") or worker.jobs >= JOBS_PER_WORKER:
+            self._replace(worker)
+        else:
+            self._give_back(worker)
+        return _unpack(outcome)
+
+    def close(self) -> None:
+        """Stop the idle workers; busy ones stop when their job ends."""
+        self._closed = True
+        _retire_all(self._idle, self._lock)
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
+    def _send(self, job: bytes) -> _Worker:
+        """A worker that has taken ``job``: an idle one, or a new fork. An idle worker may have
+        died in the meantime (killed from outside); then the next one is tried."""
+        while True:
+            with self._lock:
+                worker = self._idle.pop() if self._idle else None
+            fresh = worker is None
+            if worker is None:
+                worker = self._start()
+            try:
+                _write_frame(worker.jobs_fd, job)
+            except OSError:  # its end of the pipe is closed: it is gone
+                worker.retire()
+                if fresh:
+                    raise
+                continue
+            return worker
+
+    def _replace(self, worker: _Worker | None) -> None:
+        """Retire ``worker`` (if not yet gone) and start a warm replacement in the background,
+        unless the pool already keeps enough idle workers (or is closed)."""
+        if worker is not None:
+            worker.retire()
+        with self._lock:
+            if self._closed or len(self._idle) + self._starting >= self.keep:
+                return
+            self._starting += 1
+        threading.Thread(target=self._start_warm, name="cdkg-worker-start", daemon=True).start()
+
+    def _start_warm(self) -> None:
+        worker = None
+        try:
+            worker = self._start()
+            if self._warm is not None:
+                _write_frame(worker.jobs_fd, pickle.dumps((self._warm, WARM_SECONDS)))
+                deadline = time.monotonic() + WARM_SECONDS
+                if _receive(worker.answers_fd, deadline, None) is None:
+                    worker.reap()
+                    return
+                worker.jobs += 1
+        except Exception:  # a replacement is a nicety: the next query forks one if need be
+            log.exception("could not start a spare query worker")
+            if worker is not None:
+                worker.retire()
+            return
+        finally:
+            with self._lock:
+                self._starting -= 1
+        self._give_back(worker)
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if not self._closed and len(self._idle) < self.keep:
+                self._idle.append(worker)
+                return
+        worker.retire()
+
+    def _start(self) -> _Worker:
+        jobs_read, jobs_write = os.pipe()
+        answers_read, answers_write = os.pipe()
+        try:
+            pid = _FORKER.submit(
+                _fork, self._handle, (jobs_read, jobs_write), (answers_read, answers_write)
+            ).result()
+        finally:
+            os.close(jobs_read)
+            os.close(answers_write)
+        self.forks += 1
+        return _Worker(pid, jobs_write, answers_read)
+
+
+#: The one thread that forks every worker. A worker is told to die with its parent
+#: (``PR_SET_PDEATHSIG``), and Linux sends that signal when the *thread* that forked it ends, not
+#: the process: forked from a short-lived thread (a replacement's starter, a test's), a worker
+#: would be killed when that thread ends. This thread lives as long as the server.
+_FORKER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdkg-fork")
+
+
+def _fork(handle: Callable[[Any], Any], jobs: tuple[int, int], answers: tuple[int, int]) -> int:
+    """In :data:`_FORKER`'s thread: fork a worker serving ``jobs`` → ``answers``; its pid."""
     with FORK_LOCK:
         pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, reported through the pipe
-        os.close(read_end)
-        _child(job, write_end, timeout)
-    os.close(write_end)
+        os.close(jobs[1])
+        os.close(answers[0])
+        _serve(handle, jobs[0], answers[1])
+    return pid
+
+
+class _Overtime(Exception):
+    """The job's deadline passed before its answer came."""
+
+
+@dataclass
+class _LongWatch:
+    """Calls ``on_long(pid)`` once the worker has used ``grace`` s of CPU time on this job."""
+
+    pid: int
+    grace: float
+    on_long: Callable[[int], None]
+    started: float  # time.monotonic() at the job's start
+    called: bool = False
+
+    def __post_init__(self) -> None:
+        self.cpu_before = cpu_seconds(self.pid)
+
+    def look(self) -> None:
+        if self.called:
+            return
+        used = cpu_seconds(self.pid)
+        if used is None or self.cpu_before is None:
+            long = time.monotonic() - self.started >= self.grace
+        else:
+            long = used - self.cpu_before >= self.grace
+        if long:
+            self.called = True
+            self.on_long(self.pid)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time (user + system) process ``pid`` has used, from ``/proc``; None if unknown."""
     try:
-        start = time.monotonic()
-        if (
-            grace is not None
-            and on_long is not None
-            and grace < timeout
-            and not _wait_readable(read_end, grace)
-        ):
-            on_long(pid)
-        data = _read_until(read_end, pid, start + timeout, timeout)
-    finally:
-        os.close(read_end)
-    _, status = os.waitpid(pid, 0)
-    try:
-        outcome = pickle.loads(data)  # noqa: S301 - our own child wrote it
-    except Exception:  # no answer, or one cut short when the child died writing it
-        raise _died(pid, status) from None
-    answer: T = _unpack(outcome)
-    return answer
+        with open(f"/proc/{pid}/stat", "rb") as stat:  # noqa: PTH123
+            fields = stat.read().rpartition(b")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _receive(fd: int, deadline: float, watch: _LongWatch | None) -> bytes | None:
+    """One frame read from ``fd`` by ``deadline`` (raises :class:`_Overtime`); None at an end
+    of file before the whole frame."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP)
+
+    def ready() -> None:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Overtime
+            step = remaining if watch is None or watch.called else min(remaining, LOOK_EVERY)
+            if poller.poll(step * 1000):
+                return
+            if watch is not None:
+                watch.look()
+
+    return _read_frame(fd, ready)
+
+
+def _read_frame(fd: int, ready: Callable[[], None] = lambda: None) -> bytes | None:
+    header = _read_exact(fd, _FRAME.size, ready)
+    if header is None:
+        return None
+    return _read_exact(fd, _FRAME.unpack(header)[0], ready)
+
+
+def _read_exact(fd: int, size: int, ready: Callable[[], None]) -> bytes | None:
+    chunks: list[bytes] = []
+    left = size
+    while left:
+        ready()
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_frame(fd: int, data: bytes) -> None:
+    view = memoryview(_FRAME.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 #: Signals meaning the child was stopped from outside (an operator, the OOM killer, a supervisor):
@@ -103,9 +431,9 @@ KILLED_FROM_OUTSIDE = frozenset(
 
 
 def _died(pid: int, status: int) -> CdkgError:
-    """The error for a child that ended without a complete answer, given its wait status.
+    """The error for a worker that ended without a complete answer, given its wait status.
 
-    Our own timeout kill never gets here (:func:`_read_until` raises QueryTimeout itself).
+    Our own timeout kill never gets here (:meth:`WorkerPool.run` raises QueryTimeout itself).
     """
     if os.WIFSIGNALED(status):
         signum = os.WTERMSIG(status)
@@ -145,78 +473,82 @@ def demote(pid: int) -> None:
         os.setpriority(os.PRIO_PROCESS, pid, 19)
 
 
-def _wait_readable(fd: int, seconds: float) -> bool:
-    """Whether ``fd`` has something to read (an answer, or the child's end) within ``seconds``."""
-    poller = select.poll()
-    poller.register(fd, select.POLLIN | select.POLLHUP)
-    return bool(poller.poll(seconds * 1000))
+# --- in the worker ------------------------------------------------------------------------------
 
 
-def _read_until(fd: int, pid: int, deadline: float, timeout: float) -> bytes:
-    chunks: list[bytes] = []
-    poller = select.poll()
-    poller.register(fd, select.POLLIN | select.POLLHUP)
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not poller.poll(remaining * 1000):
-            if time.monotonic() < deadline:
-                continue
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise QueryTimeout(
-                f"the query ran longer than the time limit of {timeout:g} s and was stopped",
-                hint="narrow the query: add LIMIT, bind a subject or class, avoid regex over all "
-                "literals and unbounded property paths; the operator can raise --timeout",
-            )
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-
-
-def _child(job: Callable[[], Any], write_end: int, timeout: float) -> None:  # pragma: no cover
-    """In the child: run the job, write ``(kind, payload)``, exit without running any cleanup
-    of the parent's (atexit handlers, buffered files, sockets)."""
+def _serve(handle: Callable[[Any], Any], jobs_fd: int, answers_fd: int) -> None:  # pragma: no cover
+    """The worker's loop: read a job, run it under its limits, write ``(kind, payload)``; exit
+    when the server closes the job pipe, without running any cleanup of the server's (atexit
+    handlers, buffered files, sockets)."""
+    status = 0
     try:
-        _close_inherited_fds(keep=write_end)
-        _limit_child(timeout)
-        try:
-            outcome: tuple[str, Any] = ("ok", job())
-        except CdkgError as err:
-            outcome = ("error", (type(err), err.message, vars(err)))
-        except MemoryError:
-            outcome = ("memory", None)
-        except BaseException:
-            outcome = ("bug", traceback.format_exc())
-        try:
-            data = pickle.dumps(outcome)
-        except Exception:
-            data = pickle.dumps(("bug", traceback.format_exc()))
-        view = memoryview(data)
-        while view:
-            view = view[os.write(write_end, view) :]
+        _close_inherited_fds(keep=(jobs_fd, answers_fd))
+        _die_with_parent()
+        waiting = select.poll()
+        waiting.register(jobs_fd, select.POLLIN | select.POLLHUP)
+        while True:
+            if not waiting.poll(IDLE_SECONDS * 1000):
+                status = _LEFT_IDLE
+                break
+            frame = _read_frame(jobs_fd)
+            if frame is None:
+                break
+            message, timeout = pickle.loads(frame)  # noqa: S301 - the server wrote it
+            _limit_job(timeout)
+            _write_frame(answers_fd, _outcome(handle, message))
     finally:
-        os._exit(0)
+        os._exit(status)
 
 
-def _close_inherited_fds(keep: int) -> None:  # pragma: no cover - child only
-    """Close the server's sockets in the child, so a killed child holds no client connection."""
-    os.closerange(3, keep)
-    os.closerange(keep + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+def _outcome(handle: Callable[[Any], Any], message: Any) -> bytes:  # pragma: no cover
+    try:
+        outcome: tuple[str, Any] = ("ok", handle(message))
+    except CdkgError as err:
+        outcome = ("error", (type(err), err.message, vars(err)))
+    except MemoryError:
+        outcome = ("memory", None)
+    except BaseException:
+        outcome = ("bug", traceback.format_exc())
+    try:
+        return pickle.dumps(outcome)
+    except Exception:
+        return pickle.dumps(("bug", traceback.format_exc()))
 
 
-def _limit_child(timeout: float) -> None:  # pragma: no cover - child only
-    cpu = math.ceil(timeout) + 2
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    with contextlib.suppress(OSError, ValueError):
-        pages = int(open("/proc/self/statm").read().split()[0])  # noqa: PTH123, SIM115
-        limit = pages * os.sysconf("SC_PAGE_SIZE") + MEMORY_HEADROOM
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    libc_name = ctypes.util.find_library("c")
-    if libc_name:
+def _close_inherited_fds(keep: tuple[int, ...]) -> None:  # pragma: no cover - child only
+    """Close the server's sockets and other workers' pipes in the worker, so a killed worker
+    holds no client connection and another worker's end of file is not held up."""
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+
+
+def _die_with_parent() -> None:  # pragma: no cover - child only
+    if _LIBC is not None:
         with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(libc_name).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _limit_job(timeout: float) -> None:  # pragma: no cover - child only
+    """The job's CPU-time and address-space limits, counted from now. Only the soft limits are
+    set, so that later jobs can be given theirs (an unprivileged process may not raise a hard
+    limit again)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _soft_limit(resource.RLIMIT_CPU, math.ceil(usage.ru_utime + usage.ru_stime + timeout) + 2)
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/statm") as statm:  # noqa: PTH123
+            pages = int(statm.read().split()[0])
+        _soft_limit(resource.RLIMIT_AS, pages * os.sysconf("SC_PAGE_SIZE") + MEMORY_HEADROOM)
+
+
+def _soft_limit(which: int, value: int) -> None:  # pragma: no cover - child only
+    with contextlib.suppress(OSError, ValueError):
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, hard))
 
 
 def _unpack(outcome: tuple[str, Any]) -> Any:

@@ -1,18 +1,42 @@
-"""The memory of the server and its query workers, read from ``/proc``."""
+"""The memory of the server and its query workers (proportional set sizes), read from
+``/proc``."""
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 #: Seconds between two memory samples during the load.
 SAMPLE_EVERY = 0.25
 
 
 # --- memory, from /proc -------------------------------------------------------------------------
+
+
+def pss_kib(pid: int) -> int:
+    """The proportional set size of ``pid`` in KiB: its resident pages, each page shared with
+    other processes counted as its share. Forked query workers share most of the server's
+    pages, which their RSS would count again in each; PSS adds up to the memory in use. Falls
+    back to RSS where ``smaps_rollup`` cannot be read (0 if the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return rss_kib(pid)
+
+
+def busy(pid: int) -> bool:
+    """Whether ``pid`` is running or waiting for a CPU (state R), from ``/proc``."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] == "R"
 
 
 def rss_kib(pid: int) -> int:
@@ -47,9 +71,18 @@ def children(pid: int) -> list[int]:
     return found
 
 
+class Reading(NamedTuple):
+    """Memory at rest: KiB (server and workers), how many workers were alive, and KiB of the
+    server alone."""
+
+    kib: int
+    workers: int
+    server_kib: int
+
+
 @dataclass
 class Memory:
-    """Samples of the server's memory during the load."""
+    """Samples of the memory (PSS) of the server and its query workers during the load."""
 
     pid: int
     peak_total: int = 0
@@ -57,13 +90,17 @@ class Memory:
     most_workers: int = 0
     samples: int = 0
 
-    def sample(self) -> int:
+    def total(self) -> tuple[int, int, int]:
+        """(server and workers, server alone, number of workers), in KiB."""
         kids = children(self.pid)
-        server = rss_kib(self.pid)
-        total = server + sum(rss_kib(kid) for kid in kids)
+        server = pss_kib(self.pid)
+        return server + sum(pss_kib(kid) for kid in kids), server, len(kids)
+
+    def sample(self) -> int:
+        total, server, workers = self.total()
         self.peak_total = max(self.peak_total, total)
         self.peak_server = max(self.peak_server, server)
-        self.most_workers = max(self.most_workers, len(kids))
+        self.most_workers = max(self.most_workers, workers)
         self.samples += 1
         return total
 
@@ -71,15 +108,20 @@ class Memory:
         while not stop.wait(SAMPLE_EVERY):
             self.sample()
 
-    def quiet(self, within: float) -> int:
-        """The memory once no worker is left (waiting up to ``within`` s): the median of three
-        samples half a second apart."""
+    def quiet(self, within: float, idle_workers: int) -> Reading:
+        """The memory once the server is idle (waiting up to ``within`` s for its query workers
+        to finish: at most ``idle_workers`` left, none running): the median of three samples
+        half a second apart, and the number of workers then."""
         deadline = time.monotonic() + within
-        while children(self.pid) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            kids = children(self.pid)
+            if len(kids) <= idle_workers and not any(busy(kid) for kid in kids):
+                break
             time.sleep(0.2)
-        values = []
+        readings = []
         for i in range(3):
             if i:
                 time.sleep(0.5)
-            values.append(rss_kib(self.pid) + sum(rss_kib(k) for k in children(self.pid)))
-        return int(statistics.median(values))
+            readings.append(self.total())
+        total, server, workers = sorted(readings)[1]  # the median, by total
+        return Reading(total, workers, server)

@@ -39,8 +39,10 @@ LOG_TAIL = 40
 class Options:
     clients: int = 50
     duration: float = 60.0
+    think: float = 1.0  # mean seconds a client pauses between an answer and its next request
     hostile_share: float = 0.05
-    baseline: int = 200
+    baseline: int = 1000
+    warm_load: float = 10.0  # seconds of the same load before memory is first read
     queries: tuple[str, ...] = ()  # canned query names; empty: all of them
     server_args: tuple[str, ...] = ()
     settle: float = 5.0
@@ -88,15 +90,27 @@ def load_canned(names: Sequence[str]) -> list[CannedQuery]:
     return [CannedQuery.from_file(path) for path in paths]
 
 
-def drive(port: int, mix: Mix, options: Options, tally: Tally) -> float:
-    """``options.clients`` threads sending ``mix`` until ``options.duration`` is over, then
-    waiting for their last answers; returns the seconds the whole phase took."""
-    deadline = time.monotonic() + options.duration
+def drive(port: int, mix: Mix, options: Options, tally: Tally, duration: float) -> float:
+    """``options.clients`` threads sending ``mix`` until ``duration`` seconds are over, then
+    waiting for their last answers; returns the seconds the whole phase took.
+
+    Each client waits for its answer, then pauses a think time drawn from an exponential
+    distribution of mean ``options.think`` (none if 0: then each sends as fast as the server
+    answers, and the latency is the number of clients over the server's throughput, Little's
+    law); the clients start spread over the first think time."""
+    deadline = time.monotonic() + duration
+
+    def pause(seconds: float) -> None:
+        time.sleep(max(0.0, min(seconds, deadline - time.monotonic())))
 
     def client(number: int) -> None:
         rng = random.Random(options.seed * 1000 + number)  # noqa: S311 - a reproducible mix
+        if options.think > 0:
+            pause(rng.uniform(0, options.think))
         while time.monotonic() < deadline:
             tally.add(attempt(port, mix.draw(rng)))
+            if options.think > 0:
+                pause(rng.expovariate(1 / options.think))
 
     started = time.monotonic()
     threads = [
@@ -120,8 +134,10 @@ def run(options: Options) -> tuple[int, dict[str, Any]]:
         "options": {
             "clients": options.clients,
             "duration_s": options.duration,
+            "think_s": options.think,
             "hostile_share": options.hostile_share,
             "baseline_requests": options.baseline,
+            "warm_load_s": options.warm_load,
             "server_args": list(options.server_args),
             "client_timeout_s": CLIENT_TIMEOUT,
             "seed": options.seed,
@@ -212,10 +228,15 @@ def _phases(
 
     # 3. each hostile kind once, on a quiet server
     probes = [attempt(port, hostile.build(target)) for hostile in HOSTILE]
-
-    memory = Memory(pid)
-    before = memory.quiet(within=effective.timeout + 5)
     lap("probes")
+
+    # 4. a short run of the same load, so that memory is compared like for like: the bounded
+    # caches and the pool of query workers at their working size before and after the load
+    warming = Tally()
+    drive(port, mix, options, warming, options.warm_load)
+    memory = Memory(pid)
+    before = memory.quiet(within=effective.timeout + 5, idle_workers=effective.workers)
+    lap("warm_load")
 
     # 4. the load
     tally = Tally()
@@ -223,14 +244,14 @@ def _phases(
     watcher = threading.Thread(target=memory.watch, args=(stop,), daemon=True)
     load_before = _load()
     watcher.start()
-    elapsed = drive(port, mix, options, tally)
+    elapsed = drive(port, mix, options, tally, options.duration)
     stop.set()
     watcher.join()
     lap("load")
 
     # 5. settle
     time.sleep(options.settle)
-    after = memory.quiet(within=effective.timeout + 5)
+    after = memory.quiet(within=effective.timeout + 5, idle_workers=effective.workers)
     answer = attempt(port, get("alive", "/sparql", {"query": "ASK {}"}))
     alive = process.poll() is None and answer.status == 200
     lap("settle")
@@ -239,12 +260,17 @@ def _phases(
     report["machine"]["load_average_after"] = _load()
     report.update(summarize(baseline, probes, tally.outcomes, elapsed, options.duration))
     report["memory"] = {
-        "before_kib": before,
+        "before_kib": before.kib,
         "peak_kib": memory.peak_total,
         "peak_server_kib": memory.peak_server,
-        "after_kib": after,
-        "change": (after - before) / before if before else math.nan,
+        "after_kib": after.kib,
+        "change": (after.kib - before.kib) / before.kib if before.kib else math.nan,
         "most_query_workers_seen": memory.most_workers,
+        "workers_before": before.workers,
+        "workers_after": after.workers,
+        "server_before_kib": before.server_kib,
+        "server_after_kib": after.server_kib,
+        "warm_load_requests": len(warming.outcomes),
         "samples": memory.samples,
     }
     report["alive"] = alive
@@ -299,8 +325,11 @@ def _source() -> dict[str, Any]:
 
 def _argv(options: Options) -> list[str]:
     argv = ["--clients", str(options.clients), "--duration", f"{options.duration:g}"]
+    argv += ["--think", f"{options.think:g}"]
     if options.hostile_share != Options.hostile_share:
         argv += ["--hostile-share", f"{options.hostile_share:g}"]
+    if options.warm_load != Options.warm_load:
+        argv += ["--warm-load", f"{options.warm_load:g}"]
     if options.settle != Options.settle:
         argv += ["--settle", f"{options.settle:g}"]
     for name in options.queries:
@@ -320,6 +349,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--duration", type=float, default=defaults.duration, help="seconds of load (default 60)"
     )
     parser.add_argument(
+        "--think",
+        type=float,
+        default=defaults.think,
+        help="mean seconds each client pauses between an answer and its next request "
+        "(exponential; default 1; 0: no pause, the server saturated)",
+    )
+    parser.add_argument(
         "--hostile-share",
         type=float,
         default=defaults.hostile_share,
@@ -329,7 +365,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--baseline",
         type=int,
         default=defaults.baseline,
-        help="normal requests in the unloaded baseline (default 200)",
+        help="normal requests in the unloaded baseline (default 1000)",
+    )
+    parser.add_argument(
+        "--warm-load",
+        type=float,
+        default=defaults.warm_load,
+        help="seconds of the same load before memory is first read (default 10)",
     )
     parser.add_argument(
         "--query",
@@ -366,8 +408,10 @@ def main(args: argparse.Namespace) -> int:
     options = Options(
         clients=args.clients,
         duration=args.duration,
+        think=args.think,
         hostile_share=args.hostile_share,
         baseline=args.baseline,
+        warm_load=args.warm_load,
         queries=tuple(args.queries),
         server_args=tuple(args.server_args),
         settle=args.settle,

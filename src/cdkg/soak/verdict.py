@@ -180,7 +180,8 @@ def markdown(report: dict[str, Any]) -> str:
     loaded, unloaded = report["loaded"], report["unloaded"]
     out += [
         f"{opts['clients']} concurrent clients for {opts['duration_s']:g} s, "
-        f"{opts['hostile_share']:.0%} of requests hostile, against `cdkg serve` on 127.0.0.1 "
+        + _think(opts.get("think_s", 0.0))
+        + f"{opts['hostile_share']:.0%} of requests hostile, against `cdkg serve` on 127.0.0.1 "
         f"(timeout {srv['timeout_s']:g} s, row cap {srv['max_rows']}, body cap "
         f"{srv['max_body']:,} bytes, {srv['workers']} query workers"
         + (f", server arguments `{' '.join(opts['server_args'])}`" if opts["server_args"] else "")
@@ -237,17 +238,23 @@ def markdown(report: dict[str, Any]) -> str:
     memory = report["memory"]
     out += [
         "",
-        "| memory (RSS, server + query workers) | |",
+        "| memory (PSS, server + query workers) | |",
         "|---|---|",
-        f"| before the load (no worker running) | {_mib(memory['before_kib'])} |",
+        f"| before the load: after {report['options'].get('warm_load_s', 0):g} s of the same "
+        f"load ({memory.get('warm_load_requests', 0)} requests) and no query running "
+        f"| {_mib(memory['before_kib'])} (server {_mib(memory.get('server_before_kib', 0))}, "
+        f"{memory.get('workers_before', '?')} idle workers) |",
         f"| peak during the load | {_mib(memory['peak_kib'])} "
         f"(server alone {_mib(memory['peak_server_kib'])}; at most "
         f"{memory['most_query_workers_seen']} workers at once) |",
         f"| after the load and {report['options']['settle_s']:g} s of rest "
-        f"| {_mib(memory['after_kib'])} ({memory['change']:+.1%}) |",
+        f"| {_mib(memory['after_kib'])} ({memory['change']:+.1%}; server "
+        f"{_mib(memory.get('server_after_kib', 0))}, {memory.get('workers_after', '?')} idle "
+        "workers) |",
         "",
-        "A forked worker shares the server's pages copy-on-write, and RSS counts them in each "
-        "process, so the peak overstates the memory in use.",
+        "A forked worker shares the server's pages copy-on-write; the proportional set size "
+        "(PSS, from /proc/PID/smaps_rollup) counts each shared page once across the processes "
+        "that share it, so the sum is the memory in use.",
     ]
     if report["left_out"]:
         names = ", ".join(
@@ -260,6 +267,15 @@ def markdown(report: dict[str, Any]) -> str:
         out += ["", f"The server logged {log['errors']} error line(s); its last lines:", ""]
         out += ["```", *log["tail"], "```"]
     return "\n".join(out) + "\n"
+
+
+def _think(seconds: float) -> str:
+    if seconds <= 0:
+        return "each sending its next request as soon as it has an answer (no think time), "
+    return (
+        f"each pausing a random think time (exponential, mean {seconds:g} s) between an answer "
+        "and its next request, "
+    )
 
 
 def _describe_source(source: dict[str, Any]) -> str:

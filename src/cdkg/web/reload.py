@@ -100,8 +100,11 @@ class Reloader:
         except Exception:
             log.exception("reload failed, still serving the previous data")
             return False
-        self.target.app = app
+        replaced, self.target.app = self.target.app, app
         self.reloads += 1
+        previous = replaced.extensions.get("cdkg")
+        if previous is not None:  # its idle query workers hold the old snapshot's pages
+            previous.engine.close()
         # The old app is garbage once its last request ends; the new engine froze it with the
         # rest (gc.freeze), so thaw, collect what is already free, and freeze the survivors.
         gc.unfreeze()

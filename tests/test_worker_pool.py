@@ -1,0 +1,216 @@
+"""The pool of query workers (cdkg.worker.WorkerPool): a worker is reused for the next job, and
+replaced when it may no longer be trusted to run one (killed, timed out, demoted, a bug, too many
+jobs); each job gets its own limits; a worker holds none of the server's files or sockets."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cdkg import worker as worker_module
+from cdkg.engine import Engine, QueryRequest
+from cdkg.errors import BadQuery, InternalError, QueryTimeout
+from cdkg.graph import load_dataset
+from cdkg.settings import Settings
+from cdkg.worker import WorkerPool, demote
+
+
+def _spin(seconds: float) -> None:
+    spent = time.process_time() + seconds
+    while time.process_time() < spent:
+        pass
+
+
+def _act(action: tuple[str, Any]) -> Any:
+    """What a test's worker does with a job: ``(verb, argument)``."""
+    verb, argument = action
+    if verb == "pid":
+        return os.getpid()
+    if verb == "nice":
+        return os.getpid(), os.getpriority(os.PRIO_PROCESS, 0)
+    if verb == "spin":
+        _spin(argument)
+        return os.getpid()
+    if verb == "sleep":
+        time.sleep(argument)
+        return os.getpid()
+    if verb == "limits":
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return resource.getrlimit(resource.RLIMIT_CPU)[0], usage.ru_utime + usage.ru_stime
+    if verb == "fds":
+        targets = {}
+        for entry in Path("/proc/self/fd").iterdir():
+            if int(entry.name) > 2:
+                with contextlib.suppress(FileNotFoundError):  # the listing's own, now closed
+                    targets[int(entry.name)] = str(entry.readlink())
+        return targets
+    if verb == "refuse":
+        raise BadQuery("no", hint="a CdkgError: the worker is fine")
+    if verb == "bug":
+        raise KeyError(argument)
+    raise AssertionError(verb)
+
+
+@pytest.fixture
+def pool():
+    made = WorkerPool(_act, keep=2)
+    yield made
+    made.close()
+
+
+def _alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+def test_a_worker_is_reused(pool: WorkerPool) -> None:
+    pids = {pool.run(("pid", None), 5) for _ in range(20)}
+    assert len(pids) == 1
+    assert pool.forks == 1
+    assert pids.pop() != os.getpid()
+
+
+def test_no_more_idle_workers_than_kept(pool: WorkerPool) -> None:
+    results: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(pool.run(("sleep", 0.3), 5)))
+        for _ in range(5)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(results)) == 5  # five jobs at once: five workers
+    assert pool.idle == 2
+    gone = [pid for pid in set(results) if not _alive(pid)]
+    assert len(gone) == 3, "the workers not kept were stopped and reaped"
+
+
+def test_a_worker_killed_while_idle_is_replaced(pool: WorkerPool) -> None:
+    first = pool.run(("pid", None), 5)
+    os.kill(first, signal.SIGKILL)
+    time.sleep(0.1)
+    second = pool.run(("pid", None), 5)
+    assert second != first
+    assert pool.run(("pid", None), 5) == second
+
+
+def test_a_worker_past_the_deadline_is_killed_and_replaced(pool: WorkerPool) -> None:
+    first = pool.run(("pid", None), 5)
+    with pytest.raises(QueryTimeout):
+        pool.run(("sleep", 30), 0.5)
+    assert not _alive(first)
+    assert pool.run(("pid", None), 5) != first
+
+
+def test_a_demoted_worker_is_not_reused(pool: WorkerPool) -> None:
+    seen: list[int] = []
+
+    def on_long(pid: int) -> None:
+        seen.append(pid)
+        demote(pid)
+
+    long_one = pool.run(("spin", 0.4), 5, grace=0.1, on_long=on_long)
+    assert seen == [long_one]
+    pid, niceness = pool.run(("nice", None), 5)
+    assert pid != long_one
+    assert niceness == 0, "the next query must not inherit the lowest priority"
+
+
+def test_a_refusal_keeps_the_worker_and_a_bug_replaces_it(pool: WorkerPool) -> None:
+    first = pool.run(("pid", None), 5)
+    with pytest.raises(BadQuery):
+        pool.run(("refuse", None), 5)
+    assert pool.run(("pid", None), 5) == first
+    with pytest.raises(InternalError):
+        pool.run(("bug", "x"), 5)
+    assert pool.run(("pid", None), 5) != first
+
+
+def test_a_worker_is_replaced_after_its_share_of_jobs(
+    pool: WorkerPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker_module, "JOBS_PER_WORKER", 3)
+    pids = [pool.run(("pid", None), 5) for _ in range(7)]
+    assert pids[0] == pids[1] == pids[2]
+    assert pids[3] == pids[4] == pids[5] != pids[0]
+    assert pids[6] not in (pids[0], pids[3])
+
+
+def test_each_job_gets_the_whole_cpu_limit(pool: WorkerPool) -> None:
+    """The CPU-time rlimit counts from each job's start, not from the worker's."""
+    pool.run(("spin", 0.5), 5)
+    pool.run(("spin", 0.5), 5)
+    soft, used = pool.run(("limits", None), 1)
+    assert used >= 1.0
+    assert soft - used >= 1 + 1
+
+
+def test_a_worker_holds_none_of_the_servers_files(pool: WorkerPool) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        fds = pool.run(("fds", None), 5)
+    assert not [target for target in fds.values() if target.startswith("socket:")]
+    assert sum(target.startswith("pipe:") for target in fds.values()) == 2  # its job and answer
+    assert len(fds) <= 3  # and perhaps the directory it lists
+
+
+def test_closing_stops_the_idle_workers() -> None:
+    pool = WorkerPool(_act, keep=2)
+    pid = pool.run(("pid", None), 5)
+    pool.close()
+    assert pool.idle == 0
+    assert not _alive(pid)
+
+
+def test_the_engine_runs_its_queries_in_kept_workers() -> None:
+    engine = Engine(load_dataset(), Settings(cache_entries=0, workers=2), warm=False)
+    try:
+        for number in range(10):
+            text = f"ASK {{ ?s ?p ?o }} # {number}"
+            assert engine.run(QueryRequest(text, format="application/sparql-results+json")).body
+        assert engine._pool.forks == 1
+    finally:
+        engine.close()
+    assert engine._pool.idle == 0
+
+
+def test_an_idle_worker_leaves_and_its_job_goes_to_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(worker_module, "IDLE_SECONDS", 0.3)  # read by workers forked after this
+    pool = WorkerPool(_act, keep=2)
+    try:
+        first = pool.run(("pid", None), 5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and Path(f"/proc/{first}/status").exists():
+            if "zombie" in Path(f"/proc/{first}/status").read_text():
+                break
+            time.sleep(0.05)
+        second = pool.run(("pid", None), 5)  # sent to the one that left, then to a new one
+        assert second != first
+        assert not _alive(first), "the worker that left was reaped"
+    finally:
+        pool.close()
+
+
+def test_a_worker_outlives_the_thread_that_asked_for_it(pool: WorkerPool) -> None:
+    """PR_SET_PDEATHSIG fires when the forking *thread* ends: workers are forked by one
+    long-lived thread, so a worker started for a short-lived thread stays."""
+    started: list[int] = []
+    thread = threading.Thread(target=lambda: started.append(pool.run(("pid", None), 5)))
+    thread.start()
+    thread.join()
+    time.sleep(0.3)
+    assert _alive(started[0])
+    assert "zombie" not in Path(f"/proc/{started[0]}/status").read_text()
+    assert pool.run(("pid", None), 5) == started[0]
