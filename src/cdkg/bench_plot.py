@@ -74,7 +74,7 @@ def _scale(scale: Axes, points: list[dict[str, Any]]) -> None:
         triples = [p["triples"] for p in points]
         for key, colour, label in [
             ("cdkg_execute", OURS_COLOUR, "cdkg Engine.execute"),
-            ("cdkg_run", "#17becf", "cdkg Engine.run (forked worker)"),
+            ("cdkg_run", "#17becf", "cdkg Engine.run (query worker)"),
             ("raw", RAW_COLOUR, "raw pyoxigraph"),
             ("raw_json", "#98df8a", "pyoxigraph, results to JSON"),
             ("rdflib", PEER_COLOUR, "rdflib's store and engine"),

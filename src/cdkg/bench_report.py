@@ -300,7 +300,7 @@ def _scale_lines(points: list[dict[str, Any]], opts: dict[str, Any]) -> list[str
         "pyoxigraph reads every value of every solution; pyoxigraph → JSON writes the results "
         "with pyoxigraph's own serialiser (no rdflib terms).",
         "",
-        "| triples | rows | cdkg execute | cdkg run (fork) | guard | raw pyoxigraph "
+        "| triples | rows | cdkg execute | cdkg run (worker) | guard | raw pyoxigraph "
         "| pyoxigraph → JSON | rdflib | execute / raw | run / raw | load cdkg | load raw |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]

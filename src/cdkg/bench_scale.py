@@ -7,7 +7,7 @@ ties, by region, country and civilisation) is timed, ``repeat`` times each, medi
 - ``cdkg execute``: the ontology + generated file loaded by :func:`cdkg.graph.load_dataset`, the
   query answered by :meth:`cdkg.engine.Engine.execute` in this process (guard, Oxigraph, rdflib
   terms, SPARQL JSON), result cache off, row cap above the answer's size;
-- ``cdkg run``: the same through :meth:`~cdkg.engine.Engine.run`, in a forked worker, as a
+- ``cdkg run``: the same through :meth:`~cdkg.engine.Engine.run`, in a query worker, as a
   request to the endpoint is (minus HTTP);
 - ``guard``: :func:`cdkg.guard.admit` alone (rdflib parses the query), part of both above;
 - ``pyoxigraph``: the same files by ``Store.load``, the same text by ``Store.query``, every value

@@ -8,8 +8,8 @@ the deadline the server kills it with SIGKILL and the CPU is free at once.
 
 Forking costs 5-13 ms here with the graph loaded, far more than evaluating most queries (0.1 ms
 on Oxigraph), so a :class:`WorkerPool` keeps up to ``keep`` idle workers and hands each job to one
-of them, forking a new one only when none is idle; an idle worker leaves after
-:data:`IDLE_SECONDS`. A worker is not reused after it was killed,
+of them, forking a new one only when none is idle; a worker idle for :data:`IDLE_SECONDS` is
+stopped. A worker is not reused after it was killed,
 died, ran a query demoted to the lowest CPU priority (it cannot raise its priority again), hit
 its memory limit, raised something other than a :class:`~cdkg.errors.CdkgError`, or ran
 :data:`JOBS_PER_WORKER` jobs; it is replaced by a fresh fork when one is next needed.
@@ -68,12 +68,11 @@ MEMORY_HEADROOM = 1 << 30
 #: Jobs one worker runs before it is replaced by a fresh fork, so that what its heap gathers
 #: (fragmentation, caches of the libraries it calls) stays bounded.
 JOBS_PER_WORKER = 500
-#: Seconds an idle worker waits for a job before it leaves: a quiet server gives back the memory
-#: its workers gathered, and pools no one uses (a replaced app's) do not linger.
+#: Seconds a worker may stay idle before it is stopped: a quiet server gives back the memory its
+#: workers gathered, and pools no one uses (a replaced app's) do not linger.
 IDLE_SECONDS = 30.0
-#: The exit status of a worker that left idle; a job sent to it just then never ran, and is sent
-#: to another worker.
-_LEFT_IDLE = 75
+#: Seconds between two rounds of the thread that stops idle workers.
+TRIM_EVERY = 1.0
 #: Seconds a new worker's warm-up job may take.
 WARM_SECONDS = 10.0
 #: Seconds between two looks at a running job's CPU time, until it is long.
@@ -120,6 +119,7 @@ class _Worker:
     jobs_fd: int
     answers_fd: int
     jobs: int = 0
+    idle_since: float = 0.0
     gone: bool = field(default=False)
 
     def retire(self) -> None:
@@ -174,6 +174,7 @@ class WorkerPool:
         self._starting = 0  # replacements being forked and warmed
         self.forks = 0  # workers started, for tests and the logs
         self._finalizer = weakref.finalize(self, _retire_all, self._idle, self._lock)
+        _trimmer.watch(self)
 
     def run(
         self,
@@ -201,31 +202,26 @@ class WorkerPool:
                 on_long(pid)  # may raise, to stop the job
             self._replace(None)  # the job keeps its worker: start a spare for the next ones
 
-        while True:
-            worker = self._send(job)
-            watch = None
-            if grace is not None and on_long is not None and grace < timeout:
-                watch = _LongWatch(worker.pid, grace, long, start)
-            try:
-                data = _receive(worker.answers_fd, start + timeout, watch)
-            except _Overtime:
-                self._replace(worker)
-                raise QueryTimeout(
-                    f"the query ran longer than the time limit of {timeout:g} s and was stopped",
-                    hint="narrow the query: add LIMIT, bind a subject or class, avoid regex over "
-                    "all literals and unbounded property paths; the operator can raise --timeout",
-                ) from None
-            except BaseException:
-                self._replace(worker)
-                raise
-            if data is not None:
-                break
-            # The worker closed its end without a whole answer: it left idle as the job came
-            # (the job never ran: send it on), or it died.
+        worker = self._send(job)
+        watch = None
+        if grace is not None and on_long is not None and grace < timeout:
+            watch = _LongWatch(worker.pid, grace, long, start)
+        try:
+            data = _receive(worker.answers_fd, start + timeout, watch)
+        except _Overtime:
+            self._replace(worker)
+            raise QueryTimeout(
+                f"the query ran longer than the time limit of {timeout:g} s and was stopped",
+                hint="narrow the query: add LIMIT, bind a subject or class, avoid regex over "
+                "all literals and unbounded property paths; the operator can raise --timeout",
+            ) from None
+        except BaseException:
+            self._replace(worker)
+            raise
+        if data is None:  # the worker closed its end without a whole answer: it died
             status = worker.reap()
-            if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == _LEFT_IDLE):
-                self._replace(None)
-                raise _died(worker.pid, status)
+            self._replace(None)
+            raise _died(worker.pid, status)
         try:
             outcome = pickle.loads(data)  # noqa: S301 - our own worker wrote it
         except Exception:
@@ -300,9 +296,20 @@ class WorkerPool:
     def _give_back(self, worker: _Worker) -> None:
         with self._lock:
             if not self._closed and len(self._idle) < self.keep:
+                worker.idle_since = time.monotonic()
                 self._idle.append(worker)
                 return
         worker.retire()
+
+    def trim(self) -> None:
+        """Stop the workers idle for more than :data:`IDLE_SECONDS` (the trimming thread calls
+        this every :data:`TRIM_EVERY` seconds)."""
+        oldest = time.monotonic() - IDLE_SECONDS
+        with self._lock:
+            stale = [worker for worker in self._idle if worker.idle_since < oldest]
+            self._idle[:] = [worker for worker in self._idle if worker.idle_since >= oldest]
+        for worker in stale:
+            worker.retire()
 
     def _start(self) -> _Worker:
         jobs_read, jobs_write = os.pipe()
@@ -334,6 +341,37 @@ def _fork(handle: Callable[[Any], Any], jobs: tuple[int, int], answers: tuple[in
         os.close(answers[0])
         _serve(handle, jobs[0], answers[1])
     return pid
+
+
+class _Trimmer:
+    """One thread that stops every pool's long-idle workers (and so reaps them: no zombies)."""
+
+    def __init__(self) -> None:
+        self._pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, pool: WorkerPool) -> None:
+        with self._lock:
+            self._pools.add(pool)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="cdkg-trim", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(TRIM_EVERY)
+            with self._lock:
+                pools = list(self._pools)
+            for pool in pools:
+                try:
+                    pool.trim()
+                except Exception:  # never let the thread die
+                    log.exception("could not stop idle query workers")
+            del pools
+
+
+_trimmer = _Trimmer()
 
 
 class _Overtime(Exception):
@@ -480,16 +518,10 @@ def _serve(handle: Callable[[Any], Any], jobs_fd: int, answers_fd: int) -> None:
     """The worker's loop: read a job, run it under its limits, write ``(kind, payload)``; exit
     when the server closes the job pipe, without running any cleanup of the server's (atexit
     handlers, buffered files, sockets)."""
-    status = 0
     try:
         _close_inherited_fds(keep=(jobs_fd, answers_fd))
         _die_with_parent()
-        waiting = select.poll()
-        waiting.register(jobs_fd, select.POLLIN | select.POLLHUP)
         while True:
-            if not waiting.poll(IDLE_SECONDS * 1000):
-                status = _LEFT_IDLE
-                break
             frame = _read_frame(jobs_fd)
             if frame is None:
                 break
@@ -497,7 +529,7 @@ def _serve(handle: Callable[[Any], Any], jobs_fd: int, answers_fd: int) -> None:
             _limit_job(timeout)
             _write_frame(answers_fd, _outcome(handle, message))
     finally:
-        os._exit(status)
+        os._exit(0)
 
 
 def _outcome(handle: Callable[[Any], Any], message: Any) -> bytes:  # pragma: no cover
