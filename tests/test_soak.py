@@ -150,7 +150,8 @@ def test_a_short_run_writes_both_reports(short_run):
         "memory back within 10% of before",
         "server alive at the end",
     ]
-    assert written["unloaded"]["requests"] == 20
+    assert written["unloaded"]["requests"] == 20  # 10 before the load, 10 after
+    assert len(written["unloaded"]["halves_p99_ms"]) == 2
     assert written["unloaded"]["failures"] == 0
     assert written["loaded"]["normal"] > 0
     assert written["memory"]["before_kib"] > 0

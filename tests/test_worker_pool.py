@@ -30,12 +30,15 @@ def _spin(seconds: float) -> None:
         pass
 
 
-def _act(action: tuple[str, Any]) -> Any:
+def _act(action: tuple[str, Any]) -> Any:  # noqa: PLR0911 - one verb, one answer
     """What a test's worker does with a job: ``(verb, argument)``."""
     verb, argument = action
     if verb == "pid":
         return os.getpid()
     if verb == "nice":
+        return os.getpid(), os.getpriority(os.PRIO_PROCESS, 0)
+    if verb == "spin-nice":
+        _spin(argument)
         return os.getpid(), os.getpriority(os.PRIO_PROCESS, 0)
     if verb == "spin":
         _spin(argument)
@@ -111,17 +114,20 @@ def test_a_worker_past_the_deadline_is_killed_and_replaced(pool: WorkerPool) -> 
     assert pool.run(("pid", None), 5) != first
 
 
-def test_a_demoted_worker_is_not_reused(pool: WorkerPool) -> None:
+def test_a_demoted_job_leaves_its_worker_at_full_priority(pool: WorkerPool) -> None:
+    """The long job's thread is demoted, and ends with the job: the worker is reused, and its next
+    job runs at the priority it had."""
     seen: list[int] = []
 
     def on_long(pid: int) -> None:
         seen.append(pid)
         demote(pid)
 
-    long_one = pool.run(("spin", 0.4), 5, grace=0.1, on_long=on_long)
-    assert seen == [long_one]
+    long_one = pool.run(("spin-nice", 0.4), 5, grace=0.1, on_long=on_long)
+    assert seen == [long_one[0]]
+    assert long_one[1] == 19, "the long job ran on at the lowest priority"
     pid, niceness = pool.run(("nice", None), 5)
-    assert pid != long_one
+    assert pid == long_one[0]
     assert niceness == 0, "the next query must not inherit the lowest priority"
 
 

@@ -21,9 +21,12 @@ does not hold is an empty graph; nothing is ever fetched.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
+import os
 import re
+import signal
 import threading
 import time
 from collections import OrderedDict
@@ -124,6 +127,7 @@ class Engine:
         self._slots = threading.BoundedSemaphore(settings.workers)
         self._long_slots_total = LONG_SLOTS_PER_WORKER * settings.workers
         self._long_slots = threading.BoundedSemaphore(self._long_slots_total)
+        self._long_jobs = LongJobs()
         self._cache: OrderedDict[QueryRequest, Rendered] = OrderedDict()
         self._cache_lock = threading.Lock()
         #: Texts known to be ours (the canned queries with their defaults): a client sending one
@@ -160,7 +164,8 @@ class Engine:
                 f"{self.settings.timeout:g} s",
                 hint="retry in a little while",
             )
-        moved = False
+        moved = 0  # the pid of the worker, once the query is long
+        self._long_jobs.short_started()
 
         def on_long(pid: int) -> None:
             """The query has used the grace period's CPU time: it moves to a long-query slot,
@@ -176,7 +181,8 @@ class Engine:
                     "subject or class",
                 )
             demote(pid)
-            moved = True
+            moved = pid
+            self._long_jobs.became_long(pid)
             self._slots.release()
 
         try:
@@ -187,7 +193,12 @@ class Engine:
                 on_long=on_long,
             )
         finally:
-            (self._long_slots if moved else self._slots).release()
+            if moved:
+                self._long_jobs.ended(moved)
+                self._long_slots.release()
+            else:
+                self._long_jobs.short_ended()
+                self._slots.release()
         self._remember(request, answer)
         return answer
 
@@ -295,6 +306,59 @@ class Engine:
                 namespaces=admitted.query.prologue.namespace_manager,
                 variables=admitted.star_variables,
             )
+
+
+class LongJobs:
+    """The workers running long queries, paused (SIGSTOP) while any short query runs and resumed
+    (SIGCONT) when none does: a long query gets only the time short ones leave. Demoted to the
+    lowest priority a long query would still take a CPU the scheduler must take back, and on a
+    machine whose CPUs share a core it slows the short query running beside it; paused, it takes
+    nothing. Its time limit runs on while it is paused, so a server that is never without a short
+    query stops its long ones at ``--timeout`` (503)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pids: set[int] = set()
+        self._short = 0
+
+    def short_started(self) -> None:
+        with self._lock:
+            self._short += 1
+            if self._short == 1:
+                self._signal(self._pids, signal.SIGSTOP)
+
+    def short_ended(self) -> None:
+        with self._lock:
+            self._short -= 1
+            if self._short == 0:
+                self._signal(self._pids, signal.SIGCONT)
+
+    def became_long(self, pid: int) -> None:
+        """The query in worker ``pid``, counted as short until now, is long."""
+        with self._lock:
+            self._pids.add(pid)
+            self._short -= 1
+            if self._short == 0:
+                self._signal(self._pids, signal.SIGCONT)
+            else:
+                self._signal({pid}, signal.SIGSTOP)
+
+    def ended(self, pid: int) -> None:
+        """The long query in worker ``pid`` has ended: the worker may serve short ones again."""
+        with self._lock:
+            self._pids.discard(pid)
+            self._signal({pid}, signal.SIGCONT)
+
+    @property
+    def paused(self) -> bool:
+        with self._lock:
+            return bool(self._short and self._pids)
+
+    @staticmethod
+    def _signal(pids: set[int], signum: int) -> None:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signum)
 
 
 @contextmanager

@@ -9,10 +9,10 @@ the deadline the server kills it with SIGKILL and the CPU is free at once.
 Forking costs 5-13 ms here with the graph loaded, far more than evaluating most queries (0.1 ms
 on Oxigraph), so a :class:`WorkerPool` keeps up to ``keep`` idle workers and hands each job to one
 of them, forking a new one only when none is idle; a worker idle for :data:`IDLE_SECONDS` is
-stopped. A worker is not reused after it was killed,
-died, ran a query demoted to the lowest CPU priority (it cannot raise its priority again), hit
-its memory limit, raised something other than a :class:`~cdkg.errors.CdkgError`, or ran
-:data:`JOBS_PER_WORKER` jobs; it is replaced by a fresh fork when one is next needed.
+stopped. A worker is not reused after it was killed, died, hit its memory limit, raised
+something other than a :class:`~cdkg.errors.CdkgError`, or ran :data:`JOBS_PER_WORKER` jobs; it
+is replaced by a fresh fork, in the background. Each job runs in a thread of its own, so that a
+long job's lowered priority ends with it (:func:`demote`).
 
 Each job gets, as backstops: a CPU-time rlimit a little above the time limit (counted from the
 job's start), an address-space rlimit (:data:`MEMORY_HEADROOM` above the worker's size when the
@@ -48,6 +48,7 @@ import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from cdkg.errors import CdkgError, InternalError, QueryTimeout, ServiceUnavailable
@@ -160,7 +161,7 @@ class WorkerPool:
     """Forked workers that run ``handle(message)`` for each job; up to ``keep`` idle ones are
     kept for the next jobs. Thread-safe: each :meth:`run` has a worker to itself.
 
-    A worker that a job used up (killed, demoted, ...) is replaced at once, in the background,
+    A worker that a job used up (killed, crashed, ...) is replaced at once, in the background,
     by a new fork that first runs ``warm`` (a job whose answer is dropped), so that the next
     query finds a worker that has already paid for its fork and its first page faults."""
 
@@ -227,8 +228,7 @@ class WorkerPool:
         except Exception:
             outcome = ("bug", traceback.format_exc())
         worker.jobs += 1
-        demoted = watch is not None and watch.called
-        if demoted or outcome[0] not in ("ok", "error") or worker.jobs >= JOBS_PER_WORKER:
+        if outcome[0] not in ("ok", "error") or worker.jobs >= JOBS_PER_WORKER:
             self._replace(worker)
         else:
             self._give_back(worker)
@@ -504,11 +504,30 @@ def _died(pid: int, status: int) -> CdkgError:
     )
 
 
+#: Linux's policy for work that should run only when a CPU has nothing else to do (None where
+#: the platform has none). Any process may move its own threads to it.
+_SCHED_IDLE: int | None = getattr(os, "SCHED_IDLE", None)
+
+
 def demote(pid: int) -> None:
-    """Give the child ``pid`` the lowest CPU priority (nice 19): a long query then takes only
-    the CPU that short ones leave, so one runaway query cannot slow every other client."""
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, pid, 19)
+    """Give the job running in worker ``pid`` the lowest CPU priority (nice 19, and Linux's
+    ``SCHED_IDLE`` policy, which a CPU's scheduler treats as idle time: a task waking up takes the
+    CPU at once): a long query then takes only the CPU that short ones leave, so one runaway query
+    cannot slow every other client.
+
+    On Linux a nice value belongs to a thread: the worker's job threads are demoted, not its main
+    thread, which starts the next job's thread at the priority it had (:func:`_in_own_thread`).
+    Where the threads cannot be listed, the process is."""
+    try:
+        threads = [int(entry.name) for entry in Path(f"/proc/{pid}/task").iterdir()]
+    except (OSError, ValueError):
+        threads = []
+    for target in [tid for tid in threads if tid != pid] or [pid]:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, target, 19)
+        if _SCHED_IDLE is not None:  # lower still: runs only on a CPU nothing else wants
+            with contextlib.suppress(OSError):
+                os.sched_setscheduler(target, _SCHED_IDLE, os.sched_param(0))
 
 
 # --- in the worker ------------------------------------------------------------------------------
@@ -527,9 +546,23 @@ def _serve(handle: Callable[[Any], Any], jobs_fd: int, answers_fd: int) -> None:
                 break
             message, timeout = pickle.loads(frame)  # noqa: S301 - the server wrote it
             _limit_job(timeout)
-            _write_frame(answers_fd, _outcome(handle, message))
+            _write_frame(answers_fd, _in_own_thread(handle, message))
     finally:
         os._exit(0)
+
+
+def _in_own_thread(handle: Callable[[Any], Any], message: Any) -> bytes:  # pragma: no cover
+    """The job's pickled outcome, the job run in a thread of its own. Linux gives each thread its
+    own nice value, and only a privileged process may raise one again: a long job's thread is
+    demoted (:func:`demote`) and ends with the job, while the worker's main thread, and the next
+    job's thread it starts, keep their priority, so the worker can be reused."""
+    outcome: list[bytes] = []
+    thread = threading.Thread(
+        target=lambda: outcome.append(_outcome(handle, message)), name="cdkg-job", daemon=True
+    )
+    thread.start()
+    thread.join()
+    return outcome[0] if outcome else pickle.dumps(("bug", "the job's thread gave no outcome"))
 
 
 def _outcome(handle: Callable[[Any], Any], message: Any) -> bytes:  # pragma: no cover
@@ -558,6 +591,10 @@ def _close_inherited_fds(keep: tuple[int, ...]) -> None:  # pragma: no cover - c
 
 
 def _die_with_parent() -> None:  # pragma: no cover - child only
+    """Die with the server; and never write a core file (a worker aborting at its memory limit
+    would write one as large as that limit)."""
+    with contextlib.suppress(OSError, ValueError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if _LIBC is not None:
         with contextlib.suppress(OSError, AttributeError):
             _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -1,12 +1,14 @@
 """``cdkg soak``: the endpoint under hostile load, on loopback, bounded in time.
 
 One run starts ``cdkg serve`` (default settings, unless ``--server-arg`` says otherwise) on a free
-127.0.0.1 port and goes through six phases:
+127.0.0.1 port and goes through these phases:
 
 1. warm-up: each canned query (GET ``/queries/NAME?format=json`` and POST ``/sparql`` with its
    ``queries/*.rq`` text) and each ad-hoc template once; a query that fails here is left out of
    the load and reported;
-2. unloaded baseline: ``--baseline`` normal requests (1,000), one at a time (p50, p99);
+2. unloaded baseline: half of ``--baseline`` normal requests (1,000), one at a time; the other
+   half after phase 6, so that the baseline spans the run rather than one moment of the
+   machine's other work (p50, p99 of both halves together);
 3. probes: every hostile kind once, one at a time, so each status is checked on a quiet server;
 4. warm-up load: ``--warm-load`` seconds (10) of the same load as phase 5, then the memory is
    read once the server is at rest, so that it is compared like for like: the bounded caches and
@@ -16,7 +18,8 @@ One run starts ``cdkg serve`` (default settings, unless ``--server-arg`` says ot
    waits for its answer, then pauses a think time (exponential, mean ``--think`` s, default 1;
    0: no pause); then the in-flight requests finish (each client waits at most
    :data:`.traffic.CLIENT_TIMEOUT`);
-6. settle: once no query runs, the server's memory is read again and it must answer.
+6. settle: once no query runs, the server's memory is read again and it must answer; then the
+   second half of the baseline.
 
 Pass criteria (:func:`.verdict.criteria`): no normal request failed (any answer but 2xx, or
 none); the normal p99 under load at most :data:`.verdict.P99_FACTOR` times the unloaded p99;

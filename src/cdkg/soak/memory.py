@@ -31,12 +31,20 @@ def pss_kib(pid: int) -> int:
 
 
 def busy(pid: int) -> bool:
-    """Whether ``pid`` is running or waiting for a CPU (state R), from ``/proc``."""
+    """Whether a thread of ``pid`` is running or waiting for a CPU (state R), from ``/proc``
+    (a query worker runs each query in a thread of its own)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
         return False
-    return stat.rpartition(")")[2].split()[0] == "R"
+    for task in tasks:
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        if stat.rpartition(")")[2].split()[0] == "R":
+            return True
+    return False
 
 
 def rss_kib(pid: int) -> int:

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -26,7 +26,7 @@ from cdkg.resources import kg_dir
 from cdkg.settings import Settings
 from cdkg.soak.memory import Memory
 from cdkg.soak.traffic import CLIENT_TIMEOUT, HOSTILE, Mix, Outcome, Target, attempt, get
-from cdkg.soak.verdict import criteria, markdown, normal_ok, summarize, write
+from cdkg.soak.verdict import criteria, latency, markdown, normal_ok, summarize, write
 
 #: Lines of the server log kept in the report when it logged errors.
 LOG_TAIL = 40
@@ -221,9 +221,10 @@ def _phases(
         return 1
     lap("warm_up")
 
-    # 2. the unloaded baseline
+    # 2. the unloaded baseline, its first half (the second comes after the load: the machine's
+    # other work changes over minutes, and the baseline should not catch one moment of it)
     rng = random.Random(options.seed)  # noqa: S311 - a reproducible mix
-    baseline = [attempt(port, mix.normal(rng)) for _ in range(options.baseline)]
+    baseline = [attempt(port, mix.normal(rng)) for _ in range(options.baseline // 2)]
     lap("baseline")
 
     # 3. each hostile kind once, on a quiet server
@@ -238,27 +239,27 @@ def _phases(
     before = memory.quiet(within=effective.timeout + 5, idle_workers=effective.workers)
     lap("warm_load")
 
-    # 4. the load
-    tally = Tally()
-    stop = threading.Event()
-    watcher = threading.Thread(target=memory.watch, args=(stop,), daemon=True)
+    # 5. the load
     load_before = _load()
-    watcher.start()
-    elapsed = drive(port, mix, options, tally, options.duration)
-    stop.set()
-    watcher.join()
+    tally, elapsed = _under_watch(memory, lambda t: drive(port, mix, options, t, options.duration))
     lap("load")
 
-    # 5. settle
+    # 6. settle
     time.sleep(options.settle)
     after = memory.quiet(within=effective.timeout + 5, idle_workers=effective.workers)
     answer = attempt(port, get("alive", "/sparql", {"query": "ASK {}"}))
     alive = process.poll() is None and answer.status == 200
     lap("settle")
 
+    # 7. the unloaded baseline, its second half
+    halves = (baseline, [attempt(port, mix.normal(rng)) for _ in range(options.baseline // 2)])
+    baseline = [*halves[0], *halves[1]]
+    lap("baseline_after")
+
     report["machine"]["load_average_during"] = load_before
     report["machine"]["load_average_after"] = _load()
     report.update(summarize(baseline, probes, tally.outcomes, elapsed, options.duration))
+    report["unloaded"]["halves_p99_ms"] = [latency(half)["p99_ms"] for half in halves]
     report["memory"] = {
         "before_kib": before.kib,
         "peak_kib": memory.peak_total,
@@ -277,6 +278,20 @@ def _phases(
     report["criteria"] = criteria(report)
     report["passed"] = all(c["passed"] for c in report["criteria"])
     return 0 if report["passed"] else 1
+
+
+def _under_watch(memory: Memory, load: Callable[[Tally], float]) -> tuple[Tally, float]:
+    """``load`` run while ``memory`` is sampled; its outcomes and the seconds it took."""
+    tally = Tally()
+    stop = threading.Event()
+    watcher = threading.Thread(target=memory.watch, args=(stop,), daemon=True)
+    watcher.start()
+    try:
+        elapsed = load(tally)
+    finally:
+        stop.set()
+        watcher.join()
+    return tally, elapsed
 
 
 def _log_summary(server: Server) -> dict[str, Any]:

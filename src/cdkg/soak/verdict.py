@@ -201,7 +201,9 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "| normal requests | requests | failures | p50 | p99 |",
         "|---|---|---|---|---|",
-        f"| unloaded, one at a time | {unloaded['requests']} | {unloaded['failures']} "
+        "| unloaded, one at a time (half before the load, half after: p99 "
+        + " and ".join(f"{_num(ms)}" for ms in unloaded.get("halves_p99_ms", []))
+        + f") | {unloaded['requests']} | {unloaded['failures']} "
         f"| {unloaded['p50_ms']:g} ms | {unloaded['p99_ms']:g} ms |",
         f"| under load (answered) | {loaded['normal']} | {loaded['failures']} "
         f"| {loaded['p50_ms']:g} ms | {loaded['p99_ms']:g} ms |",
