@@ -5,10 +5,13 @@ answers in the result cache need no worker at all."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
-from cdkg.engine import LONG_QUERY_GRACE, Engine, QueryRequest
+from cdkg.engine import LONG_QUERY_GRACE, Engine, LongJobs, QueryRequest
 from cdkg.graph import load_dataset
 from cdkg.settings import Settings
 from cdkg.worker import demote, run_forked
@@ -76,3 +79,40 @@ def test_short_queries_run_while_every_worker_holds_a_runaway_query() -> None:
     assert outcome
     assert outcome[0] is not None
     assert outcome[0].status == 503
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+
+
+def _wait_for_state(pid: int, wanted: set[str]) -> str:
+    deadline = time.monotonic() + 5
+    state = _state(pid)
+    while state not in wanted and time.monotonic() < deadline:
+        time.sleep(0.02)
+        state = _state(pid)
+    return state
+
+
+def test_a_long_query_is_paused_while_short_ones_run() -> None:
+    """LongJobs stops (SIGSTOP) the workers of long queries while any short query runs and lets
+    them go on (SIGCONT) when none does; a long query that ends is let go for good."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    jobs = LongJobs()
+    try:
+        jobs.short_started()  # the query that will turn long, counted short at first
+        jobs.short_started()  # another, short one
+        jobs.became_long(spinner.pid)
+        assert jobs.paused
+        assert _wait_for_state(spinner.pid, {"T"}) == "T"
+        jobs.short_ended()  # no short query left
+        assert not jobs.paused
+        assert _wait_for_state(spinner.pid, {"R"}) == "R"
+        jobs.short_started()
+        assert _wait_for_state(spinner.pid, {"T"}) == "T"
+        jobs.ended(spinner.pid)  # the long query is over: its worker may serve again
+        assert _wait_for_state(spinner.pid, {"R"}) == "R"
+        jobs.short_ended()
+    finally:
+        spinner.kill()
+        spinner.wait()

@@ -9,10 +9,10 @@ the deadline the server kills it with SIGKILL and the CPU is free at once.
 Forking costs 5-13 ms here with the graph loaded, far more than evaluating most queries (0.1 ms
 on Oxigraph), so a :class:`WorkerPool` keeps up to ``keep`` idle workers and hands each job to one
 of them, forking a new one only when none is idle; a worker idle for :data:`IDLE_SECONDS` is
-stopped. A worker is not reused after it was killed, died, hit its memory limit, raised
+stopped. A worker is not reused after it was killed, died, ran a long job (demoted to the lowest
+priority, which an unprivileged process cannot raise again), hit its memory limit, raised
 something other than a :class:`~cdkg.errors.CdkgError`, or ran :data:`JOBS_PER_WORKER` jobs; it
-is replaced by a fresh fork, in the background. Each job runs in a thread of its own, so that a
-long job's lowered priority ends with it (:func:`demote`).
+is replaced by a fresh fork, in the background.
 
 Each job gets, as backstops: a CPU-time rlimit a little above the time limit (counted from the
 job's start), an address-space rlimit (:data:`MEMORY_HEADROOM` above the worker's size when the
@@ -161,7 +161,7 @@ class WorkerPool:
     """Forked workers that run ``handle(message)`` for each job; up to ``keep`` idle ones are
     kept for the next jobs. Thread-safe: each :meth:`run` has a worker to itself.
 
-    A worker that a job used up (killed, crashed, ...) is replaced at once, in the background,
+    A worker that a job used up (killed, demoted, ...) is replaced at once, in the background,
     by a new fork that first runs ``warm`` (a job whose answer is dropped), so that the next
     query finds a worker that has already paid for its fork and its first page faults."""
 
@@ -228,7 +228,8 @@ class WorkerPool:
         except Exception:
             outcome = ("bug", traceback.format_exc())
         worker.jobs += 1
-        if outcome[0] not in ("ok", "error") or worker.jobs >= JOBS_PER_WORKER:
+        demoted = watch is not None and watch.called
+        if demoted or outcome[0] not in ("ok", "error") or worker.jobs >= JOBS_PER_WORKER:
             self._replace(worker)
         else:
             self._give_back(worker)
@@ -510,19 +511,15 @@ _SCHED_IDLE: int | None = getattr(os, "SCHED_IDLE", None)
 
 
 def demote(pid: int) -> None:
-    """Give the job running in worker ``pid`` the lowest CPU priority (nice 19, and Linux's
-    ``SCHED_IDLE`` policy, which a CPU's scheduler treats as idle time: a task waking up takes the
-    CPU at once): a long query then takes only the CPU that short ones leave, so one runaway query
-    cannot slow every other client.
-
-    On Linux a nice value belongs to a thread: the worker's job threads are demoted, not its main
-    thread, which starts the next job's thread at the priority it had (:func:`_in_own_thread`).
-    Where the threads cannot be listed, the process is."""
+    """Give worker ``pid`` the lowest CPU priority (nice 19, and Linux's ``SCHED_IDLE`` policy,
+    which a CPU's scheduler treats as idle time: a task waking up takes the CPU at once): a long
+    query then takes only the CPU that short ones leave, so one runaway query cannot slow every
+    other client. On Linux both belong to a thread: every thread of the worker is demoted."""
     try:
         threads = [int(entry.name) for entry in Path(f"/proc/{pid}/task").iterdir()]
     except (OSError, ValueError):
-        threads = []
-    for target in [tid for tid in threads if tid != pid] or [pid]:
+        threads = [pid]
+    for target in threads:
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, target, 19)
         if _SCHED_IDLE is not None:  # lower still: runs only on a CPU nothing else wants
@@ -546,23 +543,9 @@ def _serve(handle: Callable[[Any], Any], jobs_fd: int, answers_fd: int) -> None:
                 break
             message, timeout = pickle.loads(frame)  # noqa: S301 - the server wrote it
             _limit_job(timeout)
-            _write_frame(answers_fd, _in_own_thread(handle, message))
+            _write_frame(answers_fd, _outcome(handle, message))
     finally:
         os._exit(0)
-
-
-def _in_own_thread(handle: Callable[[Any], Any], message: Any) -> bytes:  # pragma: no cover
-    """The job's pickled outcome, the job run in a thread of its own. Linux gives each thread its
-    own nice value, and only a privileged process may raise one again: a long job's thread is
-    demoted (:func:`demote`) and ends with the job, while the worker's main thread, and the next
-    job's thread it starts, keep their priority, so the worker can be reused."""
-    outcome: list[bytes] = []
-    thread = threading.Thread(
-        target=lambda: outcome.append(_outcome(handle, message)), name="cdkg-job", daemon=True
-    )
-    thread.start()
-    thread.join()
-    return outcome[0] if outcome else pickle.dumps(("bug", "the job's thread gave no outcome"))
 
 
 def _outcome(handle: Callable[[Any], Any], message: Any) -> bytes:  # pragma: no cover
