@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from cdkg.engine import LONG_QUERY_GRACE, Engine, LongJobs, QueryRequest
@@ -94,25 +95,64 @@ def _wait_for_state(pid: int, wanted: set[str]) -> str:
     return state
 
 
-def test_a_long_query_is_paused_while_short_ones_run() -> None:
-    """LongJobs stops (SIGSTOP) the workers of long queries while any short query runs and lets
-    them go on (SIGCONT) when none does; a long query that ends is let go for good."""
+def _in_thread(call: Callable[[], None]) -> None:
+    thread = threading.Thread(target=call)
+    thread.start()
+    thread.join()
+
+
+def test_a_long_query_is_paused_while_requests_are_served() -> None:
+    """LongJobs stops (SIGSTOP) the workers of long queries while any request is being served and
+    lets them go on (SIGCONT) when none is; the request waiting for a long query does not count;
+    a long query that ends is let go for good."""
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     jobs = LongJobs()
+    other = threading.Event()
     try:
-        jobs.short_started()  # the query that will turn long, counted short at first
-        jobs.short_started()  # another, short one
-        jobs.became_long(spinner.pid)
+        jobs.request_started()  # this thread: the request whose query will turn long
+        _in_thread(lambda: (jobs.request_started(), other.set()))  # another request, still served
+        jobs.became_long(spinner.pid)  # this request stops counting; the other one still does
         assert jobs.paused
         assert _wait_for_state(spinner.pid, {"T"}) == "T"
-        jobs.short_ended()  # no short query left
+        jobs.request_ended()  # counted out already: changes nothing
+        assert jobs.paused
+        stopped = threading.Event()
+
+        def end_the_other() -> None:
+            jobs._counted.yes = True  # as if in the other request's thread
+            jobs.request_ended()
+            stopped.set()
+
+        _in_thread(end_the_other)
+        assert stopped.is_set()
         assert not jobs.paused
         assert _wait_for_state(spinner.pid, {"R"}) == "R"
-        jobs.short_started()
+        _in_thread(jobs.request_started)  # a new request: paused again
         assert _wait_for_state(spinner.pid, {"T"}) == "T"
-        jobs.ended(spinner.pid)  # the long query is over: its worker may serve again
+        jobs.ended(spinner.pid)  # the long query is over: its worker goes on, and is forgotten
         assert _wait_for_state(spinner.pid, {"R"}) == "R"
-        jobs.short_ended()
+        assert not jobs.paused
     finally:
         spinner.kill()
         spinner.wait()
+
+
+def test_the_app_counts_its_requests() -> None:
+    from cdkg.web import create_app  # noqa: PLC0415
+
+    app = create_app(Settings())
+    engine = app.extensions["cdkg"].engine
+    try:
+        seen: list[int] = []
+        original = engine.long_jobs.request_started
+
+        def spy() -> None:
+            original()
+            seen.append(engine.long_jobs._requests)
+
+        engine.long_jobs.request_started = spy  # type: ignore[method-assign]
+        assert app.test_client().get("/sparql?query=ASK%20%7B%7D").status_code == 200
+        assert seen == [1]
+        assert engine.long_jobs._requests == 0, "the request was counted out when it ended"
+    finally:
+        engine.close()

@@ -30,7 +30,7 @@ import signal
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import cast
@@ -127,7 +127,9 @@ class Engine:
         self._slots = threading.BoundedSemaphore(settings.workers)
         self._long_slots_total = LONG_SLOTS_PER_WORKER * settings.workers
         self._long_slots = threading.BoundedSemaphore(self._long_slots_total)
-        self._long_jobs = LongJobs()
+        #: Requests being served (the web app counts them) and the workers of long queries,
+        #: paused while any such request is being served.
+        self.long_jobs = LongJobs()
         self._cache: OrderedDict[QueryRequest, Rendered] = OrderedDict()
         self._cache_lock = threading.Lock()
         #: Texts known to be ours (the canned queries with their defaults): a client sending one
@@ -165,7 +167,6 @@ class Engine:
                 hint="retry in a little while",
             )
         moved = 0  # the pid of the worker, once the query is long
-        self._long_jobs.short_started()
 
         def on_long(pid: int) -> None:
             """The query has used the grace period's CPU time: it moves to a long-query slot,
@@ -182,7 +183,7 @@ class Engine:
                 )
             demote(pid)
             moved = pid
-            self._long_jobs.became_long(pid)
+            self.long_jobs.became_long(pid)
             self._slots.release()
 
         try:
@@ -194,10 +195,9 @@ class Engine:
             )
         finally:
             if moved:
-                self._long_jobs.ended(moved)
+                self.long_jobs.ended(moved)
                 self._long_slots.release()
             else:
-                self._long_jobs.short_ended()
                 self._slots.release()
         self._remember(request, answer)
         return answer
@@ -309,42 +309,48 @@ class Engine:
 
 
 class LongJobs:
-    """The workers running long queries, paused (SIGSTOP) while any short query runs and resumed
-    (SIGCONT) when none does: a long query gets only the time short ones leave. Demoted to the
-    lowest priority a long query would still take a CPU the scheduler must take back, and on a
-    machine whose CPUs share a core it slows the short query running beside it; paused, it takes
-    nothing. Its time limit runs on while it is paused, so a server that is never without a short
-    query stops its long ones at ``--timeout`` (503)."""
+    """The workers running long queries, paused (SIGSTOP) while any request is being served and
+    resumed (SIGCONT) when none is: a long query gets only the time other requests leave.
+
+    Demoted to the lowest priority, a long query would still hold a CPU the scheduler must take
+    back, and on a machine whose CPUs share a core it slows whatever runs beside it; paused, it
+    takes nothing. Its time limit runs on while it is paused, so a server that is never idle stops
+    its long queries at ``--timeout`` (503).
+
+    The web app calls :meth:`request_started` and :meth:`request_ended` around each request (in
+    the request's thread); a request whose query turns long stops counting then
+    (:meth:`became_long`, from the same thread)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pids: set[int] = set()
-        self._short = 0
+        self._requests = 0
+        self._counted = threading.local()
 
-    def short_started(self) -> None:
+    def request_started(self) -> None:
         with self._lock:
-            self._short += 1
-            if self._short == 1:
+            self._requests += 1
+            if self._requests == 1:
                 self._signal(self._pids, signal.SIGSTOP)
+        self._counted.yes = True
 
-    def short_ended(self) -> None:
-        with self._lock:
-            self._short -= 1
-            if self._short == 0:
-                self._signal(self._pids, signal.SIGCONT)
+    def request_ended(self) -> None:
+        if getattr(self._counted, "yes", False):
+            self._counted.yes = False
+            self._uncount()
 
     def became_long(self, pid: int) -> None:
-        """The query in worker ``pid``, counted as short until now, is long."""
+        """The query in worker ``pid``, run for the request of this thread, is long."""
         with self._lock:
             self._pids.add(pid)
-            self._short -= 1
-            if self._short == 0:
-                self._signal(self._pids, signal.SIGCONT)
-            else:
+            if self._requests and not getattr(self._counted, "yes", False):
                 self._signal({pid}, signal.SIGSTOP)
+        if getattr(self._counted, "yes", False):  # this request no longer counts
+            self._counted.yes = False
+            self._uncount(also=(pid,))
 
     def ended(self, pid: int) -> None:
-        """The long query in worker ``pid`` has ended: the worker may serve short ones again."""
+        """The long query in worker ``pid`` has ended."""
         with self._lock:
             self._pids.discard(pid)
             self._signal({pid}, signal.SIGCONT)
@@ -352,10 +358,18 @@ class LongJobs:
     @property
     def paused(self) -> bool:
         with self._lock:
-            return bool(self._short and self._pids)
+            return bool(self._requests and self._pids)
+
+    def _uncount(self, also: tuple[int, ...] = ()) -> None:
+        with self._lock:
+            self._requests -= 1
+            if self._requests == 0:
+                self._signal(self._pids, signal.SIGCONT)
+            elif also:
+                self._signal(also, signal.SIGSTOP)
 
     @staticmethod
-    def _signal(pids: set[int], signum: int) -> None:
+    def _signal(pids: Iterable[int], signum: int) -> None:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signum)

@@ -33,11 +33,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from rdflib import Dataset
 
-from cdkg.engine import Engine
+from cdkg.engine import Engine, LongJobs
 from cdkg.graph import dataset_version, kg_files, load_dataset
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
@@ -102,9 +103,25 @@ def create_app(
         version=dataset_version(files),
         modified=max((f.stat().st_mtime for f in files), default=time.time()),
     )
+    _count_requests(app, engine.long_jobs)
     errors.init_app(app)
     cors.init_app(app, settings.cors_origins)
     body.init_app(app, settings.max_body)
     for module in (sparql, service, dump, yasgui, canned, openapi, entity, wikidiff, visual, audit):
         app.register_blueprint(module.bp)
     return app
+
+
+def _count_requests(app: Flask, long_jobs: LongJobs) -> None:
+    """Tell ``long_jobs`` when each request starts and ends: long queries are paused while any
+    request is being served (:class:`cdkg.engine.LongJobs`)."""
+    inner = app.wsgi_app
+
+    def counted(environ: dict[str, Any], start_response: Any) -> Any:
+        long_jobs.request_started()
+        try:
+            return inner(environ, start_response)
+        finally:
+            long_jobs.request_ended()
+
+    app.wsgi_app = counted  # type: ignore[method-assign]

@@ -4,7 +4,8 @@ queries, one ``GET /queries/NAME`` operation each, plus ``/queries`` and ``/spar
 Parameters are typed from the query headers (``iri`` a string of format ``iri``, ``integer``,
 ``year`` a pattern, ``enum`` an enum). Each operation has an example SPARQL JSON response: the
 first rows of ``tests/golden/NAME.json`` when the source checkout has one, else a synthetic row
-with the query's columns. The document is built once per base URL and kept.
+with the query's columns. The document is built once and kept; each answer names the server the
+request reached.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
 from cdkg import __version__, negotiation
@@ -22,7 +23,6 @@ from cdkg.params import ABSOLUTE_IRI, LOCAL_ID, Param
 from cdkg.queries import CannedQuery, Registry
 from cdkg.resources import kg_dir
 from cdkg.web.canned import FORMAT_PARAM, formats_of
-from cdkg.web.service import KEPT
 
 bp = Blueprint("openapi", __name__)
 
@@ -78,22 +78,29 @@ CITATION_HEADERS = {
 }
 
 
+#: Stands for the server's URL in the document built once; each answer puts the request's in.
+_SERVER = "https://cdkg.invalid/server-url"
+
+
 @bp.record_once
 def _setup(setup: BlueprintSetupState) -> None:
-    setup.app.extensions["cdkg.openapi"] = ({}, threading.Lock())
+    setup.app.extensions["cdkg.openapi"] = ([], threading.Lock())
 
 
 @bp.route("/openapi.json")
 def document() -> Response:
-    cache, lock = current_app.extensions["cdkg.openapi"]
+    """The document, built and written once per app; only its ``servers`` entry is the
+    request's (any client can make up a ``Host`` header: it costs a string replacement)."""
+    built, lock = current_app.extensions["cdkg.openapi"]
     with lock:
-        if request.host_url not in cache:
+        if not built:
             registry = current_app.extensions["cdkg"].queries
-            if len(cache) >= KEPT:  # one per Host header, which any client can make up
-                cache.pop(next(iter(cache)))
-            cache[request.host_url] = openapi_document(registry, request.host_url, golden_dir())
-        doc = cache[request.host_url]
-    return jsonify(doc)
+            doc = openapi_document(registry, _SERVER, golden_dir())
+            built.append(current_app.json.dumps(doc))
+        text = built[0]
+    server = current_app.json.dumps(request.host_url.rstrip("/"))
+    body = text.replace(current_app.json.dumps(_SERVER), server, 1)
+    return Response(body, mimetype="application/json")
 
 
 def golden_dir() -> Path:
