@@ -12,7 +12,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from cdkg import engine as engine_module
 from cdkg.engine import LONG_QUERY_GRACE, Engine, LongJobs, QueryRequest
+from cdkg.errors import ServiceUnavailable
 from cdkg.graph import load_dataset
 from cdkg.settings import Settings
 from cdkg.worker import demote, run_forked
@@ -156,3 +160,41 @@ def test_the_app_counts_its_requests() -> None:
         assert engine.long_jobs._requests == 0, "the request was counted out when it ended"
     finally:
         engine.close()
+
+
+def test_long_queries_beyond_the_long_slots_wait_and_beyond_that_are_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One long-query slot: the first runaway takes it, the second waits for it (paused, without
+    a worker slot), the third is stopped at once with 503; a short query is answered meanwhile."""
+    monkeypatch.setattr(engine_module, "LONG_SLOTS_PER_WORKER", 1)
+    engine = Engine(load_dataset(), Settings(workers=1, timeout=5, cache_entries=0), warm=False)
+    outcomes: list[BaseException | None] = []
+    lock = threading.Lock()
+
+    def runaway(number: int) -> None:
+        try:
+            engine.run(QueryRequest(f"{RUNAWAY} # {number}", format=JSON))
+            result: BaseException | None = None
+        except Exception as err:
+            result = err
+        with lock:
+            outcomes.append(result)
+
+    try:
+        threads = [threading.Thread(target=runaway, args=(n,)) for n in range(3)]
+        for thread in threads:
+            thread.start()
+            time.sleep(0.6)  # each turns long before the next starts
+        started = time.monotonic()
+        assert engine.run(QueryRequest(SHORT, format=JSON)).rows == 3
+        assert time.monotonic() - started < 2, "the short query did not wait for the long ones"
+        for thread in threads:
+            thread.join(timeout=15)
+    finally:
+        engine.close()
+    kinds = sorted(type(err).__name__ for err in outcomes if err is not None)
+    assert len(outcomes) == 3
+    assert kinds == ["QueryTimeout", "QueryTimeout", "ServiceUnavailable"], outcomes
+    stopped = next(err for err in outcomes if isinstance(err, ServiceUnavailable))
+    assert "waited" in stopped.message

@@ -18,7 +18,7 @@ import pytest
 
 from cdkg import worker as worker_module
 from cdkg.engine import Engine, QueryRequest
-from cdkg.errors import BadQuery, InternalError, QueryTimeout
+from cdkg.errors import BadQuery, InternalError, QueryTimeout, ServiceUnavailable
 from cdkg.graph import load_dataset
 from cdkg.settings import Settings
 from cdkg.worker import WorkerPool, demote
@@ -218,3 +218,22 @@ def test_a_worker_outlives_the_thread_that_asked_for_it(pool: WorkerPool) -> Non
     assert _alive(started[0])
     assert "zombie" not in Path(f"/proc/{started[0]}/status").read_text()
     assert pool.run(("pid", None), 5) == started[0]
+
+
+def test_a_worker_that_cannot_be_started_is_a_503_and_the_pool_recovers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pool = WorkerPool(_act, keep=1)
+    try:
+
+        def no_more_processes() -> int:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "fork", no_more_processes)
+            with pytest.raises(ServiceUnavailable) as caught:
+                pool.run(("pid", None), 5)
+        assert "could not start a query worker" in caught.value.message
+        assert pool.run(("pid", None), 5) != os.getpid()
+    finally:
+        pool.close()

@@ -38,7 +38,7 @@ from typing import cast
 from rdflib import Dataset
 
 from cdkg import guard, negotiation
-from cdkg.errors import BadQuery, ServiceUnavailable
+from cdkg.errors import BadQuery, QueryTimeout, ServiceUnavailable
 from cdkg.federation import guarded_services
 from cdkg.serialize import Rendered, render
 from cdkg.settings import Settings
@@ -130,6 +130,8 @@ class Engine:
         #: Requests being served (the web app counts them) and the workers of long queries,
         #: paused while any such request is being served.
         self.long_jobs = LongJobs()
+        self._waiting = 0  # long queries waiting for a long-query slot
+        self._waiting_lock = threading.Lock()
         self._cache: OrderedDict[QueryRequest, Rendered] = OrderedDict()
         self._cache_lock = threading.Lock()
         #: Texts known to be ours (the canned queries with their defaults): a client sending one
@@ -167,24 +169,28 @@ class Engine:
                 hint="retry in a little while",
             )
         moved = 0  # the pid of the worker, once the query is long
+        holds_slot = True  # whether this query holds a worker slot
 
         def on_long(pid: int) -> None:
             """The query has used the grace period's CPU time: it moves to a long-query slot,
             runs on at the lowest CPU priority, and gives its worker slot back for short
-            queries. If every long-query slot is taken it is stopped instead, so that long
-            queries can never hold every worker slot."""
-            nonlocal moved
+            queries. If every long-query slot is taken, it waits for one, paused and without
+            its worker slot; if as many queries wait already, it is stopped instead (503), so
+            that long queries can never hold every worker slot."""
+            nonlocal moved, holds_slot
             if not self._long_slots.acquire(blocking=False):
-                raise ServiceUnavailable(
-                    f"the query ran long while all {self._long_slots_total} slots for long "
-                    "queries were taken, and was stopped",
-                    hint="retry in a little while, or narrow the query: add LIMIT, bind a "
-                    "subject or class",
-                )
+                with self._waiting_for_long_slot():  # or 503, if as many wait already
+                    LongJobs.send((pid,), signal.SIGSTOP)
+                    self._slots.release()
+                    holds_slot = False
+                    self._acquire_long_slot(deadline)  # or QueryTimeout
+                LongJobs.send((pid,), signal.SIGCONT)
             demote(pid)
             moved = pid
             self.long_jobs.became_long(pid)
-            self._slots.release()
+            if holds_slot:
+                self._slots.release()
+                holds_slot = False
 
         try:
             answer: Rendered = self._pool.run(
@@ -197,10 +203,39 @@ class Engine:
             if moved:
                 self.long_jobs.ended(moved)
                 self._long_slots.release()
-            else:
+            elif holds_slot:
                 self._slots.release()
         self._remember(request, answer)
         return answer
+
+    @contextmanager
+    def _waiting_for_long_slot(self) -> Iterator[None]:
+        """Counts a long query waiting for a long-query slot. Raises ServiceUnavailable if as
+        many wait already as there are long-query slots."""
+        with self._waiting_lock:
+            if self._waiting >= self._long_slots_total:
+                raise ServiceUnavailable(
+                    f"the query ran long while all {self._long_slots_total} slots for long "
+                    f"queries were taken and {self._waiting} more long queries waited for one, "
+                    "and was stopped",
+                    hint="retry in a little while, or narrow the query: add LIMIT, bind a "
+                    "subject or class",
+                )
+            self._waiting += 1
+        try:
+            yield
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
+
+    def _acquire_long_slot(self, deadline: float) -> None:
+        if not self._long_slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise QueryTimeout(
+                f"the query ran longer than the time limit of {self.settings.timeout:g} s, "
+                "waiting for a slot for long queries, and was stopped",
+                hint="retry in a little while, or narrow the query: add LIMIT, bind a subject "
+                "or class",
+            )
 
     def close(self) -> None:
         """Stop the idle query workers (a reload calls this on the engine it replaces)."""
@@ -331,7 +366,7 @@ class LongJobs:
         with self._lock:
             self._requests += 1
             if self._requests == 1:
-                self._signal(self._pids, signal.SIGSTOP)
+                self.send(self._pids, signal.SIGSTOP)
         self._counted.yes = True
 
     def request_ended(self) -> None:
@@ -344,7 +379,7 @@ class LongJobs:
         with self._lock:
             self._pids.add(pid)
             if self._requests and not getattr(self._counted, "yes", False):
-                self._signal({pid}, signal.SIGSTOP)
+                self.send({pid}, signal.SIGSTOP)
         if getattr(self._counted, "yes", False):  # this request no longer counts
             self._counted.yes = False
             self._uncount(also=(pid,))
@@ -353,7 +388,7 @@ class LongJobs:
         """The long query in worker ``pid`` has ended."""
         with self._lock:
             self._pids.discard(pid)
-            self._signal({pid}, signal.SIGCONT)
+            self.send({pid}, signal.SIGCONT)
 
     @property
     def paused(self) -> bool:
@@ -364,12 +399,12 @@ class LongJobs:
         with self._lock:
             self._requests -= 1
             if self._requests == 0:
-                self._signal(self._pids, signal.SIGCONT)
+                self.send(self._pids, signal.SIGCONT)
             elif also:
-                self._signal(also, signal.SIGSTOP)
+                self.send(also, signal.SIGSTOP)
 
     @staticmethod
-    def _signal(pids: Iterable[int], signum: int) -> None:
+    def send(pids: Iterable[int], signum: int) -> None:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signum)

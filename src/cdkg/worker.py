@@ -63,8 +63,9 @@ T = TypeVar("T")
 FORK_LOCK = threading.Lock()
 #: How much more address space than the worker had when a job started the job may use before it
 #: fails (MemoryError, or an abort in Oxigraph). The graph itself is shared with the server, not
-#: counted again; up to 5 x ``--workers`` query processes may run at once (cdkg.engine), so this
-#: bounds their memory to 10 GiB in all.
+#: counted again; up to 9 x ``--workers`` query processes may run or wait at once (cdkg.engine:
+#: worker slots, long-query slots, queries waiting for one), so this bounds their memory to
+#: 18 GiB in all at the default 2 workers (a cgroup can bound it lower: docs/security.md).
 MEMORY_HEADROOM = 1 << 30
 #: Jobs one worker runs before it is replaced by a fresh fork, so that what its heap gathers
 #: (fragmentation, caches of the libraries it calls) stays bounded.
@@ -313,17 +314,40 @@ class WorkerPool:
             worker.retire()
 
     def _start(self) -> _Worker:
-        jobs_read, jobs_write = os.pipe()
-        answers_read, answers_write = os.pipe()
+        """A new worker. Raises :class:`ServiceUnavailable` if the system will not make one (out
+        of processes, memory or file descriptors)."""
+        try:
+            jobs_read, jobs_write = os.pipe()
+        except OSError as err:
+            raise _cannot_start(err) from err
+        try:
+            answers_read, answers_write = os.pipe()
+        except OSError as err:
+            os.close(jobs_read)
+            os.close(jobs_write)
+            raise _cannot_start(err) from err
         try:
             pid = _FORKER.submit(
                 _fork, self._handle, (jobs_read, jobs_write), (answers_read, answers_write)
             ).result()
+        except OSError as err:
+            os.close(jobs_write)
+            os.close(answers_read)
+            raise _cannot_start(err) from err
         finally:
             os.close(jobs_read)
             os.close(answers_write)
         self.forks += 1
         return _Worker(pid, jobs_write, answers_read)
+
+
+def _cannot_start(err: OSError) -> ServiceUnavailable:
+    log.error("could not start a query worker: %s", err)
+    return ServiceUnavailable(
+        f"the server could not start a query worker ({err.strerror or err})",
+        hint="retry in a little while; if this keeps happening, the server is short of "
+        "processes or memory",
+    )
 
 
 #: The one thread that forks every worker. A worker is told to die with its parent
