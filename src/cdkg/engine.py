@@ -73,7 +73,7 @@ CACHE_BYTES = 64 << 20
 #: A query that may call SERVICE: its answer depends on another endpoint, so it is not cached.
 _MAY_CALL_SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
 
-#: Queries run once in the server process at start-up, so that each forked child finds the
+#: Queries run once in the server process at start-up, so that each query worker finds the
 #: parser and the serialisers already imported and warmed (a cold parse costs ~45 ms, warm ~7).
 WARM_UP = (
     (

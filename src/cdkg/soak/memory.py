@@ -21,18 +21,13 @@ def pss_kib(pid: int) -> int:
     other processes counted as its share. Forked query workers share most of the server's
     pages, which their RSS would count again in each; PSS adds up to the memory in use. Falls
     back to RSS where ``smaps_rollup`` cannot be read (0 if the process is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return rss_kib(pid)
+    found = _field_kib(Path(f"/proc/{pid}/smaps_rollup"), "Pss:")
+    return rss_kib(pid) if found is None else found
 
 
 def busy(pid: int) -> bool:
-    """Whether a thread of ``pid`` is running or waiting for a CPU (state R), from ``/proc``
-    (a query worker runs each query in a thread of its own)."""
+    """Whether any thread of ``pid`` is running or waiting for a CPU (state R), from
+    ``/proc``."""
     try:
         tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
@@ -49,13 +44,18 @@ def busy(pid: int) -> bool:
 
 def rss_kib(pid: int) -> int:
     """The resident set of ``pid`` in KiB (0 if it is gone)."""
+    return _field_kib(Path(f"/proc/{pid}/status"), "VmRSS:") or 0
+
+
+def _field_kib(path: Path, name: str) -> int | None:
+    """The KiB on the line of ``path`` that starts with ``name`` (None if unreadable)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in path.read_text().splitlines():
+            if line.startswith(name):
                 return int(line.split()[1])
     except (OSError, ValueError):
         pass
-    return 0
+    return None
 
 
 def children(pid: int) -> list[int]:

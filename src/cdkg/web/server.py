@@ -4,7 +4,7 @@ Why waitress: it is pure Python (no compiler, any platform), it serves from thre
 and that one process is what our query workers fork from (:mod:`cdkg.worker`): the loaded graph is
 shared copy-on-write, with nothing to load per worker. gunicorn would fork its own workers, each
 needing the graph and each forking query workers in turn, for no gain: queries are CPU-bound in
-the forked children, not in the server's threads.
+the query workers, not in the server's threads.
 
 Start-up order (refuse early, serve only what conforms): load the files (a file that is not
 well-formed names the file and line; exit 2), validate the cdkg graph and the extra graphs that use
