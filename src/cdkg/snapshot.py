@@ -98,13 +98,7 @@ def _validate_extra(
 ) -> Failure | None:
     if not uses_cdkg_terms(extra):
         return None
-    merged = Graph()
-    merged.namespace_manager = kg.namespace_manager
-    for triple in kg:
-        merged.add(triple)
-    for triple in extra:
-        merged.add(triple)
-    report = validate(merged, shapes, checks=checks)
+    report = validate(kg, shapes, extra, checks=checks)  # the two merged, as with an ontology
     if report.conforms:
         return None
     return Failure(
