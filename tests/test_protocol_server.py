@@ -25,6 +25,7 @@ from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 from cdkg.graph import CDKG_GRAPH
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
+from cdkg.soak import memory
 from cdkg.soak.memory import busy
 from endpoint_fixtures import EXTRA_GRAPHS, FIXTURES, LIVE_TIMEOUT, LiveServer, free_port
 from test_no_outbound import Listener
@@ -307,12 +308,9 @@ def test_updates_are_refused(live_server, data, content_type):
     assert_still_up(live_server)
 
 
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found += [int(child) for child in text]
-    return found
+def query_workers(pid: int) -> list[int]:
+    """The query workers of server ``pid``: its descendants but the zygote that forks them."""
+    return memory.query_workers(memory.children(pid))
 
 
 def test_runaway_query_is_stopped_while_others_are_served(live_server):
@@ -326,7 +324,7 @@ def test_runaway_query_is_stopped_while_others_are_served(live_server):
     thread = threading.Thread(target=runaway)
     thread.start()
     time.sleep(0.5)
-    running = [pid for pid in children(live_server.process.pid) if busy(pid)]
+    running = [pid for pid in query_workers(live_server.process.pid) if busy(pid)]
     assert running, "the runaway query runs in a worker process"
     started = time.monotonic()
     status, _, body = request(live_server, "SELECT ?n WHERE { VALUES ?n { 1 2 } }")
@@ -338,8 +336,11 @@ def test_runaway_query_is_stopped_while_others_are_served(live_server):
     assert json.loads(body)["error"]["type"] == "QueryTimeout"
     assert headers["Access-Control-Allow-Origin"] == "*"
     assert outcome["runaway_seconds"] < LIVE_TIMEOUT + 1
-    time.sleep(0.2)
-    left = children(live_server.process.pid)
+    deadline = time.monotonic() + 5
+    left = query_workers(live_server.process.pid)
+    while set(running) & set(left) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = query_workers(live_server.process.pid)
     assert not set(running) & set(left), "the worker was killed (and reaped)"
     assert not [pid for pid in left if busy(pid)], "no worker uses CPU any more"
     assert_still_up(live_server)

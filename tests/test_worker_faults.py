@@ -12,11 +12,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from cdkg.errors import InternalError, QueryTimeout, ServiceUnavailable
+from cdkg.soak import memory
 from cdkg.soak.memory import busy
 from cdkg.worker import run_forked
 
@@ -79,12 +79,9 @@ def test_a_worker_stopped_by_its_cpu_limit_is_a_timeout() -> None:
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
 
 
-def _children(pid: int) -> set[int]:
-    """The live child processes of ``pid``, from /proc."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        found.update(int(child) for child in task.read_text().split())
-    return found
+def _query_workers(pid: int) -> set[int]:
+    """The query workers of server ``pid``: its descendants but the zygote that forks them."""
+    return set(memory.query_workers(memory.children(pid)))
 
 
 def _ask(url: str, query: str, timeout: float = 60) -> tuple[int, dict[str, object]]:
@@ -108,7 +105,7 @@ def test_a_worker_killed_mid_query_gives_503_and_the_next_query_works(start_serv
     deadline = time.monotonic() + 20
     workers: set[int] = set()
     while not workers and time.monotonic() < deadline:  # the worker running the slow query
-        workers = {pid for pid in _children(server.process.pid) if busy(pid)}
+        workers = {pid for pid in _query_workers(server.process.pid) if busy(pid)}
         time.sleep(0.05)
     assert workers, "no query worker appeared"
     for pid in workers:

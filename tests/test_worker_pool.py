@@ -30,7 +30,10 @@ def _spin(seconds: float) -> None:
         pass
 
 
-def _act(action: tuple[str, Any]) -> Any:  # noqa: PLR0911 - one verb, one answer
+_REMEMBERED: list[tuple[str, int]] = []
+
+
+def _act(action: tuple[str, Any]) -> Any:  # noqa: PLR0911, PLR0912 - one verb, one answer
     """What a test's worker does with a job: ``(verb, argument)``."""
     verb, argument = action
     if verb == "pid":
@@ -56,6 +59,13 @@ def _act(action: tuple[str, Any]) -> Any:  # noqa: PLR0911 - one verb, one answe
                 with contextlib.suppress(FileNotFoundError):  # the listing's own, now closed
                     targets[int(entry.name)] = str(entry.readlink())
         return targets
+    if verb == "ppid":
+        return os.getpid(), os.getppid()
+    if verb == "remember":  # a warm job
+        _REMEMBERED.append((argument, os.getpid()))
+        return None
+    if verb == "recall":
+        return list(_REMEMBERED)
     if verb == "refuse":
         raise BadQuery("no", hint="a CdkgError: the worker is fine")
     if verb == "bug":
@@ -72,6 +82,30 @@ def pool():
 
 def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
+
+
+def _dead(pid: int, within: float = 5.0) -> bool:
+    """Whether process ``pid`` has ended within ``within`` seconds: gone, or a zombie (an orphan
+    waits for PID 1 to reap it, which a container's PID 1 may never do)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _gone(pid: int, within: float = 5.0) -> bool:
+    """Whether process ``pid`` has ended and been reaped within ``within`` seconds (the zygote
+    reaps a stopped worker when it hears of its end, not at once)."""
+    deadline = time.monotonic() + within
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not _alive(pid)
 
 
 def test_a_worker_is_reused(pool: WorkerPool) -> None:
@@ -93,7 +127,7 @@ def test_no_more_idle_workers_than_kept(pool: WorkerPool) -> None:
         thread.join()
     assert len(set(results)) == 5  # five jobs at once: five workers
     assert pool.idle == 2
-    gone = [pid for pid in set(results) if not _alive(pid)]
+    gone = [pid for pid in set(results) if _gone(pid)]
     assert len(gone) == 3, "the workers not kept were stopped and reaped"
 
 
@@ -110,7 +144,7 @@ def test_a_worker_past_the_deadline_is_killed_and_replaced(pool: WorkerPool) -> 
     first = pool.run(("pid", None), 5)
     with pytest.raises(QueryTimeout):
         pool.run(("sleep", 30), 0.5)
-    assert not _alive(first)
+    assert _gone(first)
     assert pool.run(("pid", None), 5) != first
 
 
@@ -175,7 +209,7 @@ def test_closing_stops_the_idle_workers() -> None:
     pid = pool.run(("pid", None), 5)
     pool.close()
     assert pool.idle == 0
-    assert not _alive(pid)
+    assert _gone(pid)
 
 
 def test_the_engine_runs_its_queries_in_kept_workers() -> None:
@@ -237,3 +271,114 @@ def test_a_worker_that_cannot_be_started_is_a_503_and_the_pool_recovers(
         assert pool.run(("pid", None), 5) != os.getpid()
     finally:
         pool.close()
+
+
+def test_workers_are_forked_by_the_zygote_not_the_server(pool: WorkerPool) -> None:
+    """Once the zygote runs, a new worker costs the server no fork of its own (a fork stops
+    every thread of the forking process)."""
+    pid, parent = pool.run(("ppid", None), 5)
+    assert pool.zygote is not None
+    assert parent == pool.zygote.pid != os.getpid()
+    assert Path(f"/proc/{parent}/comm").read_text().strip() == "cdkg-zygote"
+    assert Path(f"/proc/{pid}/comm").read_text().strip() == "cdkg-worker"
+
+    def no_fork_here() -> int:
+        raise AssertionError("the server forked")
+
+    original = os.fork
+    os.fork = no_fork_here  # type: ignore[assignment]
+    try:
+        os.kill(pid, signal.SIGKILL)
+        assert _gone(pid)
+        for _ in range(3):  # a new worker, and jobs that kill theirs: each a new fork
+            with pytest.raises(QueryTimeout):
+                pool.run(("sleep", 30), 0.3)
+        after, parent_after = pool.run(("ppid", None), 5)
+    finally:
+        os.fork = original  # type: ignore[assignment]
+    assert after != pid
+    assert parent_after == parent
+
+
+def test_the_zygote_warms_once_and_its_workers_start_warm() -> None:
+    pool = WorkerPool(_act, keep=1, warm=("remember", "warm"))
+    try:
+        pool.start()
+        assert pool.zygote is not None
+        remembered = pool.run(("recall", None), 5)
+        assert remembered[0] == ("warm", pool.zygote.pid)  # run once, in the zygote
+    finally:
+        pool.close()
+
+
+def test_a_killed_zygote_is_replaced_and_the_next_job_runs() -> None:
+    pool = WorkerPool(_act, keep=2)
+    try:
+        worker, zygote = pool.run(("ppid", None), 5)
+        os.kill(zygote, signal.SIGKILL)
+        assert _gone(zygote)
+        assert _dead(worker), "a worker dies with its zygote"
+        again, new_zygote = pool.run(("ppid", None), 5)
+        assert new_zygote != zygote
+        assert again != worker
+    finally:
+        pool.close()
+
+
+def test_a_closed_pool_lets_its_zygote_go() -> None:
+    pool = WorkerPool(_act, keep=2)
+    worker, zygote = pool.run(("ppid", None), 5)
+    pool.close()
+    assert _gone(worker)
+    assert _gone(zygote), "the zygote exits once its workers have, and is reaped"
+
+
+def test_a_worker_that_dies_is_classified_through_the_zygote(pool: WorkerPool) -> None:
+    """The zygote reaps its workers and tells the server how one ended."""
+    started: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            pool.run(("sleep", 30), 10)
+        except BaseException as err:  # recorded for the test
+            errors.append(err)
+
+    started.append(pool.run(("pid", None), 5))
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.3)
+    os.kill(started[0], signal.SIGSEGV)
+    thread.join(10)
+    assert errors
+    assert isinstance(errors[0], InternalError), "a crash is a bug (500)"
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.3)
+    busy = pool.run(("pid", None), 5)  # another worker: the busy one is not idle
+    assert busy != started[0]
+    errors.clear()
+    for pid in _workers_of(pool) - {busy}:
+        os.kill(pid, signal.SIGKILL)
+    thread.join(10)
+    assert errors
+    assert isinstance(errors[0], ServiceUnavailable), "killed from outside: 503"
+
+
+def _workers_of(pool: WorkerPool) -> set[int]:
+    assert pool.zygote is not None
+    found = set()
+    for task in Path(f"/proc/{pool.zygote.pid}/task").iterdir():
+        found |= {int(pid) for pid in (task / "children").read_text().split()}
+    return found
+
+
+def test_a_job_past_lower_after_runs_at_nice_19_and_is_not_reused(pool: WorkerPool) -> None:
+    quick = pool.run(("nice", None), 5, lower_after=0.05)
+    assert quick[1] == 0, "a short job is not lowered"
+    assert pool.run(("pid", None), 5) == quick[0]
+    spun = pool.run(("spin-nice", 0.3), 5, lower_after=0.05)
+    assert spun[1] == 19, "past lower_after the job ran on at nice 19"
+    pid, niceness = pool.run(("nice", None), 5)
+    assert pid != spun[0]
+    assert niceness == 0

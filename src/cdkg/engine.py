@@ -1,15 +1,16 @@
 """Run an admitted query under the time limit and the row cap; keep the result cache.
 
 :meth:`Engine.run` is the one way a query is answered: cache first; else a free worker slot
-(at most ``settings.workers`` queries run at once); then, in a worker process forked from the
-server and kept for the next queries (:class:`cdkg.worker.WorkerPool`), the guard admits the
-query, negotiation picks the format, the query is evaluated on the dataset it names by the store's
-backend (:mod:`cdkg.store`: Oxigraph by default), and the answer is serialised there, so a runaway
-query is killed, not waited for. Two shortcuts skip the guard's parse: a canned query's text is
-parsed once per worker and kept there; and on Oxigraph an ad-hoc SELECT or ASK that cannot name a
-SERVICE or a FROM graph is run without rdflib's parse at all
-(:meth:`cdkg.store.OxigraphBackend.quick`). A query that has used :data:`LONG_QUERY_GRACE` of CPU
-time is demoted to the lowest CPU priority and gives its worker slot back.
+(at most ``SLOTS_PER_WORKER x settings.workers`` queries run at once); then, in a worker process
+forked from the server's zygote and kept for the next queries (:class:`cdkg.worker.WorkerPool`),
+the guard admits the query, negotiation picks the format, the query is evaluated on the dataset it
+names by the store's backend (:mod:`cdkg.store`: Oxigraph by default), and the answer is
+serialised there, so a runaway query is killed, not waited for. Two shortcuts skip the guard's
+parse: on Oxigraph a SELECT or ASK that cannot name a SERVICE or a FROM graph is run without
+rdflib's parse at all (:meth:`cdkg.store.OxigraphBackend.quick`); and a canned query's text that
+needs the parse is parsed once, by the zygote, whose workers all keep it. A query that has used
+:data:`LOWER_AFTER` of CPU time runs at nice 19; one that has used :data:`LONG_QUERY_GRACE` is
+demoted to the lowest CPU priority and gives its worker slot back.
 
 The dataset (SPARQL 1.1 Protocol §2.1.4, Query §13): with no ``default-graph-uri`` /
 ``named-graph-uri`` and no ``FROM`` / ``FROM NAMED``, the default graph is the union of all named
@@ -38,7 +39,7 @@ from typing import cast
 from rdflib import Dataset
 
 from cdkg import guard, negotiation
-from cdkg.errors import BadQuery, QueryTimeout, ServiceUnavailable
+from cdkg.errors import BadQuery, CdkgError, QueryTimeout, ServiceUnavailable
 from cdkg.federation import guarded_services
 from cdkg.serialize import Rendered, render
 from cdkg.settings import Settings
@@ -61,6 +62,12 @@ log = logging.getLogger(__name__)
 #: slot, so that short queries never queue behind runaway ones. A query that turns long while
 #: every long-query slot is taken is stopped (503, retry later).
 LONG_QUERY_GRACE = 0.25
+#: CPU seconds after which a query runs at nice 19 (its worker is then replaced): our canned and
+#: typical ad-hoc queries take 2-45 ms, a runaway takes its CPU from short queries only this long.
+LOWER_AFTER = 0.1
+#: Queries that may run at once per ``--workers``: while a query is being told apart (up to
+#: LONG_QUERY_GRACE of CPU time, mostly at nice 19), a short query need not wait for it.
+SLOTS_PER_WORKER = 2
 #: Long-query slots per worker slot: long queries run at nice 19 and take little CPU from short
 #: ones, so more of them may wait out their time limit at once than there are worker slots.
 LONG_SLOTS_PER_WORKER = 4
@@ -72,6 +79,8 @@ CACHE_ENTRY_BYTES = 1 << 20
 CACHE_BYTES = 64 << 20
 #: A query that may call SERVICE: its answer depends on another endpoint, so it is not cached.
 _MAY_CALL_SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
+#: A text that may be a CONSTRUCT or DESCRIBE, which only the guard's full reading answers.
+_GRAPH_FORM = re.compile(r"\b(?:CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
 #: Queries run once in the server process at start-up, so that each query worker finds the
 #: parser and the serialisers already imported and warmed (a cold parse costs ~45 ms, warm ~7).
@@ -124,7 +133,7 @@ class Engine:
         self.backend = backend_for(dataset) if backend is None else backend
         self.graphs = named_graphs(dataset)
         self._pool = WorkerPool(self._work, keep=settings.workers, warm=WORKER_WARM_UP)
-        self._slots = threading.BoundedSemaphore(settings.workers)
+        self._slots = threading.BoundedSemaphore(SLOTS_PER_WORKER * settings.workers)
         self._long_slots_total = LONG_SLOTS_PER_WORKER * settings.workers
         self._long_slots = threading.BoundedSemaphore(self._long_slots_total)
         #: Requests being served (the web app counts them) and the workers of long queries,
@@ -198,6 +207,7 @@ class Engine:
                 self.settings.timeout,
                 grace=LONG_QUERY_GRACE,
                 on_long=on_long,
+                lower_after=LOWER_AFTER,
             )
         finally:
             if moved:
@@ -236,6 +246,20 @@ class Engine:
                 hint="retry in a little while, or narrow the query: add LIMIT, bind a subject "
                 "or class",
             )
+
+    def start(self) -> None:
+        """Start the query workers' zygote now (in the background), once :attr:`trusted_texts`
+        is set: it warms, and parses the trusted texts, while the server starts rather than at
+        the first query. In the background because a reload builds its app holding
+        :data:`~cdkg.worker.FORK_LOCK`, which the fork waits for."""
+
+        def start() -> None:
+            try:
+                self._pool.start()
+            except CdkgError as err:  # the first query will try again, and answer 503
+                log.warning("could not start the query workers' zygote: %s", err.message)
+
+        threading.Thread(target=start, name="cdkg-zygote-start", daemon=True).start()
 
     def close(self) -> None:
         """Stop the idle query workers (a reload calls this on the engine it replaces)."""
@@ -281,20 +305,29 @@ class Engine:
     def _work(self, job: object) -> Rendered | None:
         """A worker's job: ``(request, trusted, deadline)``, or :data:`WORKER_WARM_UP`."""
         if job == WORKER_WARM_UP:
-            deadline = time.monotonic() + self.settings.timeout
-            for text in WORKER_WARM_UP:
-                request = QueryRequest(text, format=negotiation.SPARQL_JSON.media_type)
-                self._respond(request, False, deadline)
+            self._warm_worker()
             return None
         request, trusted, deadline = cast(tuple[QueryRequest, bool, float], job)
         return self._respond(request, trusted, deadline)
+
+    def _warm_worker(self) -> None:
+        """A few queries run, and the trusted texts that need the full reading parsed, so that
+        a worker's first queries find them done. The pool's zygote runs this once, and every
+        worker it forks starts with the parses."""
+        deadline = time.monotonic() + self.settings.timeout
+        for text in WORKER_WARM_UP:
+            request = QueryRequest(text, format=negotiation.SPARQL_JSON.media_type)
+            self._respond(request, False, deadline)
+        quick = isinstance(self.backend, OxigraphBackend)
+        for text in sorted(self.trusted_texts):
+            if not (quick and OxigraphBackend.may_answer_quickly(text)) or _GRAPH_FORM.search(text):
+                self._parse_once(QueryRequest(text))
 
     def _respond(self, request: QueryRequest, trusted: bool, deadline: float) -> Rendered:
         """In the worker: the answer from the kept parse of a trusted text, else from Oxigraph
         without rdflib's parse where that is safe (:meth:`cdkg.store.OxigraphBackend.quick`),
         else by the guard's full reading."""
-        admitted = self._parse_once(request) if trusted else None
-        if admitted is None and isinstance(self.backend, OxigraphBackend):
+        if isinstance(self.backend, OxigraphBackend):
             found = self.backend.quick(
                 request.text, request.default_graphs, request.named_graphs, request.base
             )
@@ -304,7 +337,8 @@ class Engine:
                     request.accept, negotiation.RESULT_FORMATS, request.format
                 )
                 return render(result, form, chosen, self.settings.max_rows)
-        return self._answer(admitted or self._admit(request), request, deadline)
+        admitted = self._parse_once(request) if trusted else self._admit(request)
+        return self._answer(admitted, request, deadline)
 
     def _admit(self, request: QueryRequest) -> guard.Admitted:
         return guard.admit(

@@ -325,6 +325,12 @@ class OxigraphBackend(_ServiceStaysHere):
         self.db = db
         self.fallback = fallback
 
+    @staticmethod
+    def may_answer_quickly(text: str) -> bool:
+        """Whether :meth:`quick` may answer ``text`` (if Oxigraph parses it as a SELECT or
+        ASK): it does not so much as mention SERVICE or FROM, nor hold a ``\\u`` escape."""
+        return not (NEEDS_GUARD.search(_keywords_only(text)) or CODEPOINT_ESCAPE.search(text))
+
     def quick(
         self, text: str, defaults: Sequence[str], named: Sequence[str], base: str | None
     ) -> tuple[str, Mapping[str, Any]] | None:
@@ -338,7 +344,7 @@ class OxigraphBackend(_ServiceStaysHere):
         Oxigraph cannot parse goes there too, for the guard's refusal and its error message; so
         do CONSTRUCT and DESCRIBE, whose answers are written with the query's prefixes.
         """
-        if NEEDS_GUARD.search(_keywords_only(text)) or CODEPOINT_ESCAPE.search(text):
+        if not self.may_answer_quickly(text):
             return None
         options = self._dataset(defaults, named)
         try:

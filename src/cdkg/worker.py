@@ -10,10 +10,12 @@ Forking the server costs more than evaluating most queries on Oxigraph (the benc
 at 10k triples through a worker, 36 ms with a fork per query, 7.7 ms with kept workers), so a
 :class:`WorkerPool` keeps up to ``keep`` idle workers and hands each job to one
 of them, forking a new one only when none is idle; a worker idle for :data:`IDLE_SECONDS` is
-stopped. A worker is not reused after it was killed, died, ran a long job (demoted to the lowest
-priority, which an unprivileged process cannot raise again), hit its memory limit, raised
-something other than a :class:`~cdkg.errors.CdkgError`, or ran :data:`JOBS_PER_WORKER` jobs; it
-is replaced by a fresh fork, in the background.
+stopped. New workers are forked by the pool's zygote (:class:`_Zygote`), a copy of the server
+taken once, so that the server does not stop for a fork while it serves. A worker is not reused
+after it was killed, died, ran a job whose priority was lowered (which an unprivileged process
+cannot raise again), hit its memory limit, raised something other than a
+:class:`~cdkg.errors.CdkgError`, or ran :data:`JOBS_PER_WORKER` jobs; it is replaced by a fresh
+fork, in the background.
 
 Each job gets, as backstops: a CPU-time rlimit a little above the time limit (counted from the
 job's start), an address-space rlimit (:data:`MEMORY_HEADROOM` above the worker's size when the
@@ -35,6 +37,8 @@ import concurrent.futures
 import contextlib
 import ctypes
 import ctypes.util
+import errno
+import gc
 import logging
 import math
 import os
@@ -42,6 +46,7 @@ import pickle
 import resource
 import select
 import signal
+import socket
 import struct
 import threading
 import time
@@ -64,9 +69,9 @@ T = TypeVar("T")
 FORK_LOCK = threading.Lock()
 #: How much more address space than the worker had when a job started the job may use before it
 #: fails (MemoryError, or an abort in Oxigraph). The graph itself is shared with the server, not
-#: counted again; up to 9 x ``--workers`` query processes may run or wait at once (cdkg.engine:
+#: counted again; up to 10 x ``--workers`` query processes may run or wait at once (cdkg.engine:
 #: worker slots, long-query slots, queries waiting for one), so this bounds their memory to
-#: 18 GiB in all at the default 2 workers (a cgroup can bound it lower: docs/security.md).
+#: 20 GiB in all at the default 2 workers (a cgroup can bound it lower: docs/security.md).
 MEMORY_HEADROOM = 1 << 30
 #: Jobs one worker runs before it is replaced by a fresh fork, so that what its heap gathers
 #: (fragmentation, caches of the libraries it calls) stays bounded.
@@ -78,9 +83,18 @@ IDLE_SECONDS = 30.0
 TRIM_EVERY = 1.0
 #: Seconds a new worker's warm-up job may take.
 WARM_SECONDS = 10.0
+#: Seconds the server waits for the zygote's answer (its first one comes after its warm job)
+#: before it stops it and starts another.
+ZYGOTE_SECONDS = 30.0
+#: Seconds between two rounds of reaping in the zygote where the kernel has no pidfds (with them,
+#: it hears of each worker's end at once).
+REAP_EVERY = 1.0
+#: How many wait statuses of workers that no one asked about yet the zygote keeps.
+STATUSES_KEPT = 1024
 #: Seconds between two looks at a running job's CPU time, until it is long.
 LOOK_EVERY = 0.05
 _PR_SET_PDEATHSIG = 1
+_PR_SET_NAME = 15
 _FRAME = struct.Struct(">Q")
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -116,47 +130,56 @@ def run_forked(
 @dataclass(eq=False)
 class _Worker:
     """A forked worker: its pid, the pipe the server writes jobs to and the one it reads answers
-    from, and how many jobs it has run."""
+    from, how many jobs it has run, and who reaps it (the :class:`_Zygote` that forked it, or
+    None: the server did)."""
 
     pid: int
     jobs_fd: int
     answers_fd: int
+    zygote: _Zygote | None = None
+    pidfd: int | None = None  # to signal it safely: its pid may be reaped and reused
     jobs: int = 0
     idle_since: float = 0.0
     gone: bool = field(default=False)
 
     def retire(self) -> None:
-        """Stop the worker (SIGKILL: it may be idle or stuck) and reap it."""
+        """Stop the worker (SIGKILL: it may be idle or stuck); its parent reaps it."""
         if self.gone:
             return
         self.gone = True
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
-        for fd in (self.jobs_fd, self.answers_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        _kill(self.pid, self.pidfd)
+        if self.zygote is None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+        self._close()
 
     def reap(self) -> int:
         """The wait status of a worker that has ended (or is ending: its answer pipe closed)."""
         self.gone = True
+        self._close()
+        if self.zygote is not None:
+            return self.zygote.status(self.pid)
         try:
             _, status = os.waitpid(self.pid, 0)
         except ChildProcessError:
             status = 0
-        for fd in (self.jobs_fd, self.answers_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
         return status
 
+    def _close(self) -> None:
+        for fd in (self.jobs_fd, self.answers_fd, self.pidfd):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
-def _retire_all(idle: list[_Worker], lock: threading.Lock) -> None:
+
+def _retire_all(idle: list[_Worker], lock: threading.Lock, zygote: _Zygote | None) -> None:
     with lock:
         workers = list(idle)
         idle.clear()
     for worker in workers:
         worker.retire()
+    if zygote is not None:
+        zygote.close()
 
 
 class WorkerPool:
@@ -176,7 +199,10 @@ class WorkerPool:
         self._closed = False
         self._starting = 0  # replacements being forked and warmed
         self.forks = 0  # workers started, for tests and the logs
-        self._finalizer = weakref.finalize(self, _retire_all, self._idle, self._lock)
+        #: Forks this pool's workers, so that the server never forks while it serves (a pool
+        #: that keeps no worker forks each one from the server).
+        self.zygote = _Zygote() if keep > 0 else None
+        self._finalizer = weakref.finalize(self, _retire_all, self._idle, self._lock, self.zygote)
         _trimmer.watch(self)
 
     def run(
@@ -186,11 +212,15 @@ class WorkerPool:
         *,
         grace: float | None = None,
         on_long: Callable[[int], None] | None = None,
+        lower_after: float | None = None,
     ) -> Any:
         """``handle(message)`` run by a worker; its return value, or the CdkgError it raised.
 
-        If the worker has used ``grace`` seconds of CPU time on the job and it is still running,
-        ``on_long(pid)`` is called once (the engine lowers its priority and frees its slot).
+        If the worker has used ``lower_after`` seconds of CPU time on the job, its priority is
+        lowered to nice 19 (:func:`lower`), so that a query that may be a runaway takes little
+        CPU from the short ones beside it while it is told apart. If it has used ``grace``
+        seconds and is still running, ``on_long(pid)`` is called once (the engine demotes it
+        further and frees its slot). Either way the worker is not reused.
 
         Raises :class:`QueryTimeout` if the job runs past ``timeout`` seconds (the worker is
         killed), :class:`ServiceUnavailable` (503, retry) if something outside the server killed
@@ -207,8 +237,10 @@ class WorkerPool:
 
         worker = self._send(job)
         watch = None
-        if grace is not None and on_long is not None and grace < timeout:
-            watch = _LongWatch(worker.pid, grace, long, start)
+        if on_long is None or grace is None or grace >= timeout:
+            grace = None
+        if grace is not None or lower_after is not None:
+            watch = _LongWatch(worker.pid, grace, long, start, lower_after)
         try:
             data = _receive(worker.answers_fd, start + timeout, watch)
         except _Overtime:
@@ -230,17 +262,23 @@ class WorkerPool:
         except Exception:
             outcome = ("bug", traceback.format_exc())
         worker.jobs += 1
-        demoted = watch is not None and watch.called
+        demoted = watch is not None and (watch.called or watch.lowered)
         if demoted or outcome[0] not in ("ok", "error") or worker.jobs >= JOBS_PER_WORKER:
             self._replace(worker)
         else:
             self._give_back(worker)
         return _unpack(outcome)
 
+    def start(self) -> None:
+        """Start the zygote now rather than for the first job (a pool that keeps no worker has
+        none). Raises :class:`ServiceUnavailable` if it cannot be forked."""
+        if self.zygote is not None:
+            self.zygote.start(self._handle, self._warm)
+
     def close(self) -> None:
         """Stop the idle workers; busy ones stop when their job ends."""
         self._closed = True
-        _retire_all(self._idle, self._lock)
+        _retire_all(self._idle, self._lock, self.zygote)
 
     @property
     def idle(self) -> int:
@@ -317,29 +355,38 @@ class WorkerPool:
     def _start(self) -> _Worker:
         """A new worker. Raises :class:`ServiceUnavailable` if the system will not make one (out
         of processes, memory or file descriptors)."""
-        try:
-            jobs_read, jobs_write = os.pipe()
-        except OSError as err:
-            raise _cannot_start(err) from err
-        try:
-            answers_read, answers_write = os.pipe()
-        except OSError as err:
-            os.close(jobs_read)
-            os.close(jobs_write)
-            raise _cannot_start(err) from err
-        try:
-            pid = _FORKER.submit(
-                _fork, self._handle, (jobs_read, jobs_write), (answers_read, answers_write)
-            ).result()
-        except OSError as err:
-            os.close(jobs_write)
-            os.close(answers_read)
-            raise _cannot_start(err) from err
-        finally:
-            os.close(jobs_read)
-            os.close(answers_write)
+        if self.zygote is not None:
+            worker = self.zygote.fork(self._handle, self._warm)
+        else:
+            worker = _fork_here(self._handle)
         self.forks += 1
-        return _Worker(pid, jobs_write, answers_read)
+        return worker
+
+
+def _fork_here(handle: Callable[[Any], Any]) -> _Worker:
+    """A worker forked from this process (by :data:`_FORKER`'s thread), serving ``handle``."""
+    try:
+        jobs_read, jobs_write = os.pipe()
+    except OSError as err:
+        raise _cannot_start(err) from err
+    try:
+        answers_read, answers_write = os.pipe()
+    except OSError as err:
+        os.close(jobs_read)
+        os.close(jobs_write)
+        raise _cannot_start(err) from err
+    try:
+        pid = _FORKER.submit(
+            _fork, handle, (jobs_read, jobs_write), (answers_read, answers_write)
+        ).result()
+    except OSError as err:
+        os.close(jobs_write)
+        os.close(answers_read)
+        raise _cannot_start(err) from err
+    finally:
+        os.close(jobs_read)
+        os.close(answers_write)
+    return _Worker(pid, jobs_write, answers_read)
 
 
 def _cannot_start(err: OSError) -> ServiceUnavailable:
@@ -366,6 +413,157 @@ def _fork(handle: Callable[[Any], Any], jobs: tuple[int, int], answers: tuple[in
         os.close(jobs[1])
         os.close(answers[0])
         _serve(handle, jobs[0], answers[1])
+    return pid
+
+
+class _Zygote:
+    """A process forked from the server once, whose work is to fork the pool's workers and reap
+    them, so that the server never forks while it serves.
+
+    A fork stops every thread of the process that forks for as long as the kernel takes to copy
+    its page tables (3-10 ms for the server, holding its GIL: every request in flight waits). The
+    zygote is a copy of the server taken when the pool needs its first worker; forking one from it
+    costs the server two messages on a socket. Before it forks any, the zygote runs the pool's
+    ``warm`` job itself, so that every worker starts with what that job built (the engine's: kept
+    parses of the canned queries, pages already touched).
+
+    The zygote dies with the server, and its workers with it (``PR_SET_PDEATHSIG``). If it dies
+    or stops answering, the next fork starts a new one. Closed, it exits once its last worker has.
+
+    The protocol, on a ``SOCK_SEQPACKET`` socket pair: ``fork`` is answered by ``pid N`` with
+    file descriptors (the worker's job pipe to write to, its answer pipe to read from, and a pidfd
+    for it where the kernel has them) or by ``error ERRNO``; ``wait N`` by ``status S``, worker
+    N's wait status."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self.pid = 0
+        self._pidfd: int | None = None
+        self._closed = False
+
+    def fork(self, handle: Callable[[Any], Any], warm: Any) -> _Worker:
+        """A new worker forked by the zygote (started first if there is none)."""
+        with self._lock:
+            if self._closed:  # a job that outlived its pool's close: fork it here
+                return _fork_here(handle)
+            for attempt in range(2):
+                if self._sock is None:
+                    self._spawn(handle, warm)
+                try:
+                    reply, fds = self._ask(b"fork")  # and a pidfd, where the kernel has them
+                except OSError as err:  # the zygote died or stopped answering: start another
+                    self._lost()
+                    if attempt:
+                        raise _cannot_start(err) from err
+                    continue
+                word, _, number = reply.partition(b" ")
+                if word == b"pid" and len(fds) in (2, 3):
+                    pidfd = fds[2] if len(fds) == 3 else None
+                    return _Worker(int(number), fds[0], fds[1], zygote=self, pidfd=pidfd)
+                for fd in fds:
+                    os.close(fd)
+                code = int(number) if word == b"error" and number.isdigit() else 0
+                raise _cannot_start(OSError(code, os.strerror(code)))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def start(self, handle: Callable[[Any], Any], warm: Any) -> None:
+        """Start the zygote, if it is not running."""
+        with self._lock:
+            if self._sock is None and not self._closed:
+                self._spawn(handle, warm)
+
+    def status(self, pid: int) -> int:
+        """The wait status of worker ``pid``, which has ended or is ending. If the zygote is
+        gone, its workers were killed with it (SIGKILL)."""
+        with self._lock:
+            if self._sock is None:
+                return signal.SIGKILL
+            try:
+                reply, _ = self._ask(b"wait %d" % pid)
+            except OSError:
+                self._lost()
+                return signal.SIGKILL
+        return int(reply.partition(b" ")[2])
+
+    def close(self) -> None:
+        """Let the zygote go: it exits once its last worker has."""
+        with self._lock:
+            self._closed = True
+            if self._sock is not None:
+                self._sock.close()
+                self._sock = None
+
+    def _ask(self, request: bytes) -> tuple[bytes, list[int]]:
+        assert self._sock is not None  # noqa: S101 - callers started it
+        self._sock.sendall(request)
+        reply, fds, _, _ = socket.recv_fds(self._sock, 64, 3)
+        if not reply:
+            raise ConnectionResetError(errno.ECONNRESET, "the zygote closed its socket")
+        return reply, fds
+
+    def _spawn(self, handle: Callable[[Any], Any], warm: Any) -> None:
+        try:
+            ours, its = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        except OSError as err:
+            raise _cannot_start(err) from err
+        try:
+            pid = _FORKER.submit(_fork_zygote, handle, warm, its.fileno()).result()
+        except OSError as err:
+            ours.close()
+            raise _cannot_start(err) from err
+        finally:
+            its.close()
+        ours.settimeout(ZYGOTE_SECONDS)
+        self._sock, self.pid = ours, pid
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+        self._pidfd = _pidfd_open(pid)
+        _reap_when_it_ends(pid)
+
+    def _lost(self) -> None:
+        """The zygote died or hangs: stop it for good (its workers die with it)."""
+        _kill(self.pid, self._pidfd)
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+
+def _pidfd_open(pid: int) -> int | None:
+    """A file descriptor for process ``pid`` (Linux 5.3), through which a signal reaches that
+    process even after its pid was reaped and reused; None where there is none."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _kill(pid: int, pidfd: int | None) -> None:
+    """SIGKILL to ``pid``, through its ``pidfd`` when there is one."""
+    with contextlib.suppress(ProcessLookupError):
+        if pidfd is not None:
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
+
+
+def _reap_when_it_ends(pid: int) -> None:
+    """Reap child ``pid`` whenever it ends (the zygote: closed, or killed from outside), in a
+    thread of its own, so that it never lingers as a zombie."""
+
+    def reap() -> None:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+    threading.Thread(target=reap, name=f"cdkg-reap-{pid}", daemon=True).start()
+
+
+def _fork_zygote(handle: Callable[[Any], Any], warm: Any, fd: int) -> int:
+    """In :data:`_FORKER`'s thread: fork the zygote, talking on socket ``fd``; its pid."""
+    with FORK_LOCK:
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the zygote
+        _zygote(handle, warm, fd)
     return pid
 
 
@@ -406,26 +604,37 @@ class _Overtime(Exception):
 
 @dataclass
 class _LongWatch:
-    """Calls ``on_long(pid)`` once the worker has used ``grace`` s of CPU time on this job."""
+    """Lowers the worker's priority once it has used ``lower_after`` s of CPU time on this job,
+    and calls ``on_long(pid)`` once it has used ``grace`` s (either may be None: not watched)."""
 
     pid: int
-    grace: float
+    grace: float | None
     on_long: Callable[[int], None]
     started: float  # time.monotonic() at the job's start
+    lower_after: float | None = None
     called: bool = False
+    lowered: bool = False
 
     def __post_init__(self) -> None:
         self.cpu_before = cpu_seconds(self.pid)
 
+    @property
+    def done(self) -> bool:
+        """Nothing more to watch for."""
+        return (self.grace is None or self.called) and (self.lower_after is None or self.lowered)
+
     def look(self) -> None:
-        if self.called:
+        if self.done:
             return
         used = cpu_seconds(self.pid)
         if used is None or self.cpu_before is None:
-            long = time.monotonic() - self.started >= self.grace
+            spent = time.monotonic() - self.started
         else:
-            long = used - self.cpu_before >= self.grace
-        if long:
+            spent = used - self.cpu_before
+        if self.lower_after is not None and not self.lowered and spent >= self.lower_after:
+            self.lowered = True
+            lower(self.pid)
+        if self.grace is not None and not self.called and spent >= self.grace:
             self.called = True
             self.on_long(self.pid)
 
@@ -451,7 +660,7 @@ def _receive(fd: int, deadline: float, watch: _LongWatch | None) -> bytes | None
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise _Overtime
-            step = remaining if watch is None or watch.called else min(remaining, LOOK_EVERY)
+            step = remaining if watch is None or watch.done else min(remaining, LOOK_EVERY)
             if poller.poll(step * 1000):
                 return
             if watch is not None:
@@ -535,24 +744,147 @@ def _died(pid: int, status: int) -> CdkgError:
 _SCHED_IDLE: int | None = getattr(os, "SCHED_IDLE", None)
 
 
+def lower(pid: int) -> None:
+    """Give every thread of worker ``pid`` nice 19, the lowest priority of the normal policy
+    (on Linux a nice value belongs to a thread). An unprivileged process cannot raise it again:
+    the worker is not reused."""
+    for target in _threads(pid):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, target, 19)
+
+
 def demote(pid: int) -> None:
     """Give worker ``pid`` the lowest CPU priority (nice 19, and Linux's ``SCHED_IDLE`` policy,
     which a CPU's scheduler treats as idle time: a task waking up takes the CPU at once): a long
     query then takes only the CPU that short ones leave, so one runaway query cannot slow every
     other client. On Linux both belong to a thread: every thread of the worker is demoted."""
-    try:
-        threads = [int(entry.name) for entry in Path(f"/proc/{pid}/task").iterdir()]
-    except (OSError, ValueError):
-        threads = [pid]
-    for target in threads:
+    lower(pid)
+    if _SCHED_IDLE is None:
+        return
+    for target in _threads(pid):  # lower still: runs only on a CPU nothing else wants
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, target, 19)
-        if _SCHED_IDLE is not None:  # lower still: runs only on a CPU nothing else wants
-            with contextlib.suppress(OSError):
-                os.sched_setscheduler(target, _SCHED_IDLE, os.sched_param(0))
+            os.sched_setscheduler(target, _SCHED_IDLE, os.sched_param(0))
+
+
+def _threads(pid: int) -> list[int]:
+    try:
+        return [int(entry.name) for entry in Path(f"/proc/{pid}/task").iterdir()]
+    except (OSError, ValueError):
+        return [pid]
 
 
 # --- in the worker ------------------------------------------------------------------------------
+
+
+def _zygote(handle: Callable[[Any], Any], warm: Any, fd: int) -> None:  # pragma: no cover
+    """The zygote's loop (:class:`_Zygote`): run ``warm``, then fork a worker for each ``fork``
+    the server sends, and reap every worker that ends (told by its pidfd, not by SIGCHLD, which
+    also comes each time a long query's worker is paused or resumed), keeping its wait status
+    until the server asks for it (``wait``). At the end of the socket, wait for the last worker,
+    then exit."""
+    try:
+        _close_inherited_fds(keep=(fd,))
+        _die_with_parent()
+        _name(b"cdkg-zygote")
+        sock = socket.socket(fileno=fd)
+        sock.setblocking(True)
+        if warm is not None:
+            try:
+                handle(warm)
+            except Exception:  # the workers' own warm jobs will say what is wrong
+                log.exception("the zygote's warm job failed")
+        gc.freeze()  # what the warm job built stays put: the workers copy fewer pages
+        statuses: dict[int, int] = {}
+        watched: dict[int, int] = {}  # a pidfd of each live worker (readable once it ends)
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        while True:
+            ready = {ready_fd for ready_fd, _ in poller.poll(REAP_EVERY * 1000)}
+            for pidfd in ready & watched.keys():
+                poller.unregister(pidfd)
+                os.close(pidfd)
+                del watched[pidfd]
+            _reap_ended(statuses)
+            if fd not in ready:
+                continue
+            request = sock.recv(64)
+            if not request:
+                break  # the server closed the pool, or is gone
+            if request == b"fork":
+                forked = _fork_worker(handle, sock, statuses)
+                if forked is not None:
+                    watched[forked[1]] = forked[0]
+                    poller.register(forked[1], select.POLLIN)
+            elif request.startswith(b"wait "):
+                sock.sendall(b"status %d" % _status_of(int(request[5:]), statuses))
+        with contextlib.suppress(ChildProcessError):
+            while True:
+                os.waitpid(-1, 0)
+    finally:
+        os._exit(0)
+
+
+def _reap_ended(statuses: dict[int, int]) -> None:  # pragma: no cover - in the zygote
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        statuses[pid] = status
+        if len(statuses) > STATUSES_KEPT:  # retired workers no one will ask about
+            del statuses[next(iter(statuses))]
+
+
+def _status_of(pid: int, statuses: dict[int, int]) -> int:  # pragma: no cover - in the zygote
+    status = statuses.pop(pid, None)
+    if status is not None:
+        return status
+    try:
+        return os.waitpid(pid, 0)[1]  # its answer pipe is closed: it is ending
+    except ChildProcessError:
+        return 0
+
+
+def _fork_worker(  # pragma: no cover - in the zygote
+    handle: Callable[[Any], Any], sock: socket.socket, statuses: dict[int, int]
+) -> tuple[int, int] | None:
+    """Fork a worker and send the server its pid and its pipes' server ends (and a pidfd for
+    it); the worker's pid and a pidfd the zygote keeps to hear of its end, if there is one."""
+    opened: list[int] = []
+    try:
+        jobs = os.pipe()
+        opened += jobs
+        answers = os.pipe()
+        opened += answers
+        pid = os.fork()
+    except OSError as err:
+        for fd in opened:
+            os.close(fd)
+        sock.sendall(b"error %d" % (err.errno or 0))
+        return None
+    if pid == 0:
+        os.close(jobs[1])
+        os.close(answers[0])
+        _serve(handle, jobs[0], answers[1])
+    statuses.pop(pid, None)  # a pid used again: the old status is not this worker's
+    pidfd = _pidfd_open(pid)  # before it can end and be reaped
+    try:
+        sent = [jobs[1], answers[0]] + ([] if pidfd is None else [pidfd])
+        socket.send_fds(sock, [b"pid %d" % pid], sent)
+    finally:
+        for fd in opened:
+            os.close(fd)
+    return None if pidfd is None else (pid, pidfd)
+
+
+def _name(name: bytes) -> None:  # pragma: no cover - in a child
+    """Name this process (``ps``, ``/proc/PID/comm``): the zygote and the workers are told apart
+    from the server by name."""
+    if _LIBC is not None:
+        with contextlib.suppress(OSError, AttributeError):
+            _LIBC.prctl(_PR_SET_NAME, ctypes.c_char_p(name), 0, 0, 0)
 
 
 def _serve(handle: Callable[[Any], Any], jobs_fd: int, answers_fd: int) -> None:  # pragma: no cover
@@ -562,6 +894,7 @@ def _serve(handle: Callable[[Any], Any], jobs_fd: int, answers_fd: int) -> None:
     try:
         _close_inherited_fds(keep=(jobs_fd, answers_fd))
         _die_with_parent()
+        _name(b"cdkg-worker")
         while True:
             frame = _read_frame(jobs_fd)
             if frame is None:

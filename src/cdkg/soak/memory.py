@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+#: The name (``/proc/PID/comm``) of the process that forks the query workers.
+ZYGOTE_NAME = "cdkg-zygote"
 #: Seconds between two memory samples during the load.
 SAMPLE_EVERY = 0.25
 
@@ -79,6 +81,19 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def query_workers(pids: list[int]) -> list[int]:
+    """The query workers among the server's descendants ``pids``: all but the zygote that forks
+    them (told apart by its name, ``cdkg-zygote``)."""
+    return [pid for pid in pids if _name(pid) != ZYGOTE_NAME]
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 class Reading(NamedTuple):
     """Memory at rest: KiB (server and workers), how many workers were alive, and KiB of the
     server alone."""
@@ -99,10 +114,10 @@ class Memory:
     samples: int = 0
 
     def total(self) -> tuple[int, int, int]:
-        """(server and workers, server alone, number of workers), in KiB."""
+        """(server, zygote and workers, server alone, number of workers), in KiB."""
         kids = children(self.pid)
         server = pss_kib(self.pid)
-        return server + sum(pss_kib(kid) for kid in kids), server, len(kids)
+        return server + sum(pss_kib(kid) for kid in kids), server, len(query_workers(kids))
 
     def sample(self) -> int:
         total, server, workers = self.total()
@@ -123,7 +138,7 @@ class Memory:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             kids = children(self.pid)
-            if len(kids) <= idle_workers and not any(busy(kid) for kid in kids):
+            if len(query_workers(kids)) <= idle_workers and not any(busy(kid) for kid in kids):
                 break
             time.sleep(0.2)
         readings = []

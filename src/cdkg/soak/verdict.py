@@ -254,7 +254,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"{_mib(memory.get('server_after_kib', 0))}, {memory.get('workers_after', '?')} idle "
         "workers) |",
         "",
-        "A forked worker shares the server's pages copy-on-write; the proportional set size "
+        "The totals count the zygote that forks the workers too. A forked process shares the "
+        "server's pages copy-on-write; the proportional set size "
         "(PSS, from /proc/PID/smaps_rollup) counts each shared page once across the processes "
         "that share it, so the sum is the memory in use.",
     ]

@@ -95,6 +95,7 @@ def create_app(
         ),
     )
     engine.trusted_texts = frozenset(query.bind({}) for query in queries)
+    engine.start()
     app.extensions["cdkg"] = Endpoint(
         settings=settings,
         dataset=dataset,
