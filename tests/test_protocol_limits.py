@@ -192,6 +192,7 @@ def test_a_bug_inside_the_query_worker_is_a_logged_500(make_app, monkeypatch, ca
         raise TypeError("simulated serialiser bug")
 
     monkeypatch.setattr(engine_module, "render", broken)
+    app.extensions["cdkg"].engine._pool.renew()  # workers forked from the patched process
     with caplog.at_level(logging.ERROR):
         response = get(app.test_client(), "SELECT * { ?s ?p ?o } LIMIT 1")
     assert response.status_code == 500
@@ -209,6 +210,7 @@ def test_a_crashed_worker_is_a_logged_500(make_app, monkeypatch, caplog):
 
     monkeypatch.setattr(serialize, "select_json", crash)
     monkeypatch.setitem(serialize.SELECT_WRITERS, serialize.fmt.SPARQL_JSON, crash)
+    app.extensions["cdkg"].engine._pool.renew()  # workers forked from the patched process
     with caplog.at_level(logging.ERROR):
         response = get(app.test_client(), "SELECT * { ?s ?p ?o } LIMIT 1")
     assert response.status_code == 500

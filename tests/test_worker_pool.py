@@ -64,6 +64,8 @@ def _act(action: tuple[str, Any]) -> Any:  # noqa: PLR0911, PLR0912 - one verb, 
     if verb == "remember":  # a warm job
         _REMEMBERED.append((argument, os.getpid()))
         return None
+    if verb == "exit":
+        os._exit(3)
     if verb == "recall":
         return list(_REMEMBERED)
     if verb == "refuse":
@@ -382,3 +384,14 @@ def test_a_job_past_lower_after_runs_at_nice_19_and_is_not_reused(pool: WorkerPo
     pid, niceness = pool.run(("nice", None), 5)
     assert pid != spun[0]
     assert niceness == 0
+
+
+def test_a_warm_job_that_kills_the_zygote_costs_only_the_warming() -> None:
+    pool = WorkerPool(_act, keep=1, warm=("exit", None))
+    try:
+        pid, parent = pool.run(("ppid", None), 5)
+        assert pool.zygote is not None
+        assert parent == pool.zygote.pid
+        assert pool.run(("pid", None), 5) == pid
+    finally:
+        pool.close()

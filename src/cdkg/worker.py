@@ -275,6 +275,18 @@ class WorkerPool:
         if self.zygote is not None:
             self.zygote.start(self._handle, self._warm)
 
+    def renew(self) -> None:
+        """Stop the idle workers and let the zygote go: the next job's worker comes from a new
+        zygote, a copy of this process as it is then (a test that patches the server's code
+        renews the pool, so that its workers run the patched code)."""
+        with self._lock:
+            workers = list(self._idle)
+            self._idle.clear()
+        for worker in workers:
+            worker.retire()
+        if self.zygote is not None:
+            self.zygote.renew()
+
     def close(self) -> None:
         """Stop the idle workers; busy ones stop when their job ends."""
         self._closed = True
@@ -448,8 +460,8 @@ class _Zygote:
             if self._closed:  # a job that outlived its pool's close: fork it here
                 return _fork_here(handle)
             for attempt in range(2):
-                if self._sock is None:
-                    self._spawn(handle, warm)
+                if self._sock is None:  # a second try goes without the warm job: it may be
+                    self._spawn(handle, warm if not attempt else None)  # what killed the first
                 try:
                     reply, fds = self._ask(b"fork")  # and a pidfd, where the kernel has them
                 except OSError as err:  # the zygote died or stopped answering: start another
@@ -485,6 +497,14 @@ class _Zygote:
                 self._lost()
                 return signal.SIGKILL
         return int(reply.partition(b" ")[2])
+
+    def renew(self) -> None:
+        """Let this zygote go (it exits once its last worker has); the next fork starts a new
+        one."""
+        with self._lock:
+            if self._sock is not None:
+                self._sock.close()
+                self._sock = None
 
     def close(self) -> None:
         """Let the zygote go: it exits once its last worker has."""
