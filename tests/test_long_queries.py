@@ -107,10 +107,10 @@ def _in_thread(call: Callable[[], None]) -> None:
 
 def test_a_long_query_is_paused_while_requests_are_served() -> None:
     """LongJobs stops (SIGSTOP) the workers of long queries while any request is being served and
-    lets them go on (SIGCONT) when none is; the request waiting for a long query does not count;
-    a long query that ends is let go for good."""
+    lets them go on (SIGCONT) once none has been for its quiet period; the request waiting for a
+    long query does not count; a long query that ends is let go for good."""
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    jobs = LongJobs()
+    jobs = LongJobs(quiet=0.5)
     other = threading.Event()
     try:
         jobs.request_started()  # this thread: the request whose query will turn long
@@ -128,15 +128,36 @@ def test_a_long_query_is_paused_while_requests_are_served() -> None:
             stopped.set()
 
         _in_thread(end_the_other)
+        ended = time.monotonic()
         assert stopped.is_set()
-        assert not jobs.paused
+        assert jobs.paused, "not let go before the quiet period"
         assert _wait_for_state(spinner.pid, {"R"}) == "R"
+        assert time.monotonic() - ended >= 0.5 - 0.05
+        assert not jobs.paused
         _in_thread(jobs.request_started)  # a new request: paused again
         assert _wait_for_state(spinner.pid, {"T"}) == "T"
         jobs.ended(spinner.pid)  # the long query is over: its worker goes on, and is forgotten
         assert _wait_for_state(spinner.pid, {"R"}) == "R"
         assert not jobs.paused
     finally:
+        jobs.close()
+        spinner.kill()
+        spinner.wait()
+
+
+def test_a_long_query_on_a_quiet_server_goes_on_at_once() -> None:
+    """Its own request ending does not start the quiet period: no other request was served."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    jobs = LongJobs(quiet=30)
+    try:
+        jobs.request_started()
+        jobs.became_long(spinner.pid)
+        assert _wait_for_state(spinner.pid, {"R"}) == "R"
+        assert not jobs.paused
+        time.sleep(0.3)
+        assert _state(spinner.pid) == "R"
+    finally:
+        jobs.close()
         spinner.kill()
         spinner.wait()
 

@@ -70,7 +70,6 @@ def test_the_server_parses_nothing(engine: Engine, monkeypatch: pytest.MonkeyPat
     # a busy machine may make a first query long: its worker would then be replaced by a fork
     # taken after the patch below
     monkeypatch.setattr(engine_module, "LONG_QUERY_GRACE", 60.0)
-    monkeypatch.setattr(engine_module, "LOWER_AFTER", 60.0)  # its first parse takes ~0.15 s
     text = Registry.load(kg_dir("queries")).bind("rq2-islamic-share", {})
     trusted = engine.run(QueryRequest(text, format=JSON), trusted=True)  # starts a worker
 

@@ -375,17 +375,6 @@ def _workers_of(pool: WorkerPool) -> set[int]:
     return found
 
 
-def test_a_job_past_lower_after_runs_at_nice_19_and_is_not_reused(pool: WorkerPool) -> None:
-    quick = pool.run(("nice", None), 5, lower_after=0.05)
-    assert quick[1] == 0, "a short job is not lowered"
-    assert pool.run(("pid", None), 5) == quick[0]
-    spun = pool.run(("spin-nice", 0.3), 5, lower_after=0.05)
-    assert spun[1] == 19, "past lower_after the job ran on at nice 19"
-    pid, niceness = pool.run(("nice", None), 5)
-    assert pid != spun[0]
-    assert niceness == 0
-
-
 def test_a_warm_job_that_kills_the_zygote_costs_only_the_warming() -> None:
     pool = WorkerPool(_act, keep=1, warm=("exit", None))
     try:

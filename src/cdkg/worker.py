@@ -12,8 +12,8 @@ at 10k triples through a worker, 36 ms with a fork per query, 7.7 ms with kept w
 of them, forking a new one only when none is idle; a worker idle for :data:`IDLE_SECONDS` is
 stopped. New workers are forked by the pool's zygote (:class:`_Zygote`), a copy of the server
 taken once, so that the server does not stop for a fork while it serves. A worker is not reused
-after it was killed, died, ran a job whose priority was lowered (which an unprivileged process
-cannot raise again), hit its memory limit, raised something other than a
+after it was killed, died, ran a long job (demoted to the lowest priority, which an
+unprivileged process cannot raise again), hit its memory limit, raised something other than a
 :class:`~cdkg.errors.CdkgError`, or ran :data:`JOBS_PER_WORKER` jobs; it is replaced by a fresh
 fork, in the background.
 
@@ -212,15 +212,11 @@ class WorkerPool:
         *,
         grace: float | None = None,
         on_long: Callable[[int], None] | None = None,
-        lower_after: float | None = None,
     ) -> Any:
         """``handle(message)`` run by a worker; its return value, or the CdkgError it raised.
 
-        If the worker has used ``lower_after`` seconds of CPU time on the job, its priority is
-        lowered to nice 19 (:func:`lower`), so that a query that may be a runaway takes little
-        CPU from the short ones beside it while it is told apart. If it has used ``grace``
-        seconds and is still running, ``on_long(pid)`` is called once (the engine demotes it
-        further and frees its slot). Either way the worker is not reused.
+        If the worker has used ``grace`` seconds of CPU time on the job and it is still running,
+        ``on_long(pid)`` is called once (the engine lowers its priority and frees its slot).
 
         Raises :class:`QueryTimeout` if the job runs past ``timeout`` seconds (the worker is
         killed), :class:`ServiceUnavailable` (503, retry) if something outside the server killed
@@ -237,10 +233,8 @@ class WorkerPool:
 
         worker = self._send(job)
         watch = None
-        if on_long is None or grace is None or grace >= timeout:
-            grace = None
-        if grace is not None or lower_after is not None:
-            watch = _LongWatch(worker.pid, grace, long, start, lower_after)
+        if grace is not None and on_long is not None and grace < timeout:
+            watch = _LongWatch(worker.pid, grace, long, start)
         try:
             data = _receive(worker.answers_fd, start + timeout, watch)
         except _Overtime:
@@ -262,7 +256,7 @@ class WorkerPool:
         except Exception:
             outcome = ("bug", traceback.format_exc())
         worker.jobs += 1
-        demoted = watch is not None and (watch.called or watch.lowered)
+        demoted = watch is not None and watch.called
         if demoted or outcome[0] not in ("ok", "error") or worker.jobs >= JOBS_PER_WORKER:
             self._replace(worker)
         else:
@@ -270,10 +264,13 @@ class WorkerPool:
         return _unpack(outcome)
 
     def start(self) -> None:
-        """Start the zygote now rather than for the first job (a pool that keeps no worker has
-        none). Raises :class:`ServiceUnavailable` if it cannot be forked."""
+        """Start the zygote now rather than for the first job, and the ``keep`` workers, warmed,
+        in the background (a pool that keeps no worker has none). Raises
+        :class:`ServiceUnavailable` if the zygote cannot be forked."""
         if self.zygote is not None:
             self.zygote.start(self._handle, self._warm)
+            for _ in range(self.keep):
+                self._replace(None)
 
     def renew(self) -> None:
         """Stop the idle workers and let the zygote go: the next job's worker comes from a new
@@ -624,37 +621,26 @@ class _Overtime(Exception):
 
 @dataclass
 class _LongWatch:
-    """Lowers the worker's priority once it has used ``lower_after`` s of CPU time on this job,
-    and calls ``on_long(pid)`` once it has used ``grace`` s (either may be None: not watched)."""
+    """Calls ``on_long(pid)`` once the worker has used ``grace`` s of CPU time on this job."""
 
     pid: int
-    grace: float | None
+    grace: float
     on_long: Callable[[int], None]
     started: float  # time.monotonic() at the job's start
-    lower_after: float | None = None
     called: bool = False
-    lowered: bool = False
 
     def __post_init__(self) -> None:
         self.cpu_before = cpu_seconds(self.pid)
 
-    @property
-    def done(self) -> bool:
-        """Nothing more to watch for."""
-        return (self.grace is None or self.called) and (self.lower_after is None or self.lowered)
-
     def look(self) -> None:
-        if self.done:
+        if self.called:
             return
         used = cpu_seconds(self.pid)
         if used is None or self.cpu_before is None:
-            spent = time.monotonic() - self.started
+            long = time.monotonic() - self.started >= self.grace
         else:
-            spent = used - self.cpu_before
-        if self.lower_after is not None and not self.lowered and spent >= self.lower_after:
-            self.lowered = True
-            lower(self.pid)
-        if self.grace is not None and not self.called and spent >= self.grace:
+            long = used - self.cpu_before >= self.grace
+        if long:
             self.called = True
             self.on_long(self.pid)
 
@@ -680,7 +666,7 @@ def _receive(fd: int, deadline: float, watch: _LongWatch | None) -> bytes | None
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise _Overtime
-            step = remaining if watch is None or watch.done else min(remaining, LOOK_EVERY)
+            step = remaining if watch is None or watch.called else min(remaining, LOOK_EVERY)
             if poller.poll(step * 1000):
                 return
             if watch is not None:
@@ -764,33 +750,21 @@ def _died(pid: int, status: int) -> CdkgError:
 _SCHED_IDLE: int | None = getattr(os, "SCHED_IDLE", None)
 
 
-def lower(pid: int) -> None:
-    """Give every thread of worker ``pid`` nice 19, the lowest priority of the normal policy
-    (on Linux a nice value belongs to a thread). An unprivileged process cannot raise it again:
-    the worker is not reused."""
-    for target in _threads(pid):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, target, 19)
-
-
 def demote(pid: int) -> None:
     """Give worker ``pid`` the lowest CPU priority (nice 19, and Linux's ``SCHED_IDLE`` policy,
     which a CPU's scheduler treats as idle time: a task waking up takes the CPU at once): a long
     query then takes only the CPU that short ones leave, so one runaway query cannot slow every
     other client. On Linux both belong to a thread: every thread of the worker is demoted."""
-    lower(pid)
-    if _SCHED_IDLE is None:
-        return
-    for target in _threads(pid):  # lower still: runs only on a CPU nothing else wants
-        with contextlib.suppress(OSError):
-            os.sched_setscheduler(target, _SCHED_IDLE, os.sched_param(0))
-
-
-def _threads(pid: int) -> list[int]:
     try:
-        return [int(entry.name) for entry in Path(f"/proc/{pid}/task").iterdir()]
+        threads = [int(entry.name) for entry in Path(f"/proc/{pid}/task").iterdir()]
     except (OSError, ValueError):
-        return [pid]
+        threads = [pid]
+    for target in threads:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, target, 19)
+        if _SCHED_IDLE is not None:  # lower still: runs only on a CPU nothing else wants
+            with contextlib.suppress(OSError):
+                os.sched_setscheduler(target, _SCHED_IDLE, os.sched_param(0))
 
 
 # --- in the worker ------------------------------------------------------------------------------
