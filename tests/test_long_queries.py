@@ -146,12 +146,15 @@ def test_a_long_query_is_paused_while_requests_are_served() -> None:
 
 
 def test_a_long_query_on_a_quiet_server_goes_on_at_once() -> None:
-    """Its own request ending does not start the quiet period: no other request was served."""
+    """Neither its own request nor one that ended before it started starts the quiet period:
+    no other request wants the CPU while it runs."""
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     jobs = LongJobs(quiet=30)
     try:
+        _in_thread(lambda: (jobs.request_started(), jobs.request_ended()))  # just before it
+        since = time.monotonic()
         jobs.request_started()
-        jobs.became_long(spinner.pid)
+        jobs.became_long(spinner.pid, since=since)
         assert _wait_for_state(spinner.pid, {"R"}) == "R"
         assert not jobs.paused
         time.sleep(0.3)

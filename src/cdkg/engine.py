@@ -201,7 +201,7 @@ class Engine:
                 LongJobs.send((pid,), signal.SIGCONT)
             demote(pid)
             moved = pid
-            self.long_jobs.became_long(pid)
+            self.long_jobs.became_long(pid, since=deadline - self.settings.timeout)
             if holds_slot:
                 self._slots.release()
                 holds_slot = False
@@ -403,7 +403,7 @@ class LongJobs:
     def __init__(self, quiet: float | None = None) -> None:
         self.quiet = LONG_QUERIES_RESUME_AFTER if quiet is None else quiet
         self._changed = threading.Condition()
-        self._pids: set[int] = set()
+        self._pids: dict[int, float] = {}  # the long queries' workers: since when each runs
         self._requests = 0
         self._running = True  # whether the long queries' workers were let go
         self._last_end = 0.0  # time.monotonic() when a request last ended
@@ -426,14 +426,15 @@ class LongJobs:
                 self._last_end = time.monotonic()
                 self._uncount()
 
-    def became_long(self, pid: int) -> None:
-        """The query in worker ``pid``, run for the request of this thread, is long. Its own
-        request stops counting, but does not count as a request that ended: a long query on a
-        quiet server goes on at once."""
+    def became_long(self, pid: int, since: float | None = None) -> None:
+        """The query in worker ``pid``, run for the request of this thread since ``since``
+        (``time.monotonic()``, default now), is long. Its own request stops counting, but does
+        not count as a request that ended: if no other request has ended since it started, no
+        one is waiting for the CPU, and it goes on at once."""
         counted = getattr(self._counted, "yes", False)
         self._counted.yes = False
         with self._changed:
-            self._pids.add(pid)
+            self._pids[pid] = time.monotonic() if since is None else since
             if not self._running:
                 self.send({pid}, signal.SIGSTOP)
             if counted:
@@ -447,7 +448,7 @@ class LongJobs:
     def ended(self, pid: int) -> None:
         """The long query in worker ``pid`` has ended."""
         with self._changed:
-            self._pids.discard(pid)
+            self._pids.pop(pid, None)
             self.send({pid}, signal.SIGCONT)
 
     def close(self) -> None:
@@ -475,8 +476,8 @@ class LongJobs:
                     self._changed.wait()
                     continue
                 left = self._last_end + self.quiet - time.monotonic()
-                if left > 0:
-                    self._changed.wait(left)
+                if left > 0 and self._last_end >= min(self._pids.values()):
+                    self._changed.wait(left)  # requests came while they ran: wait for quiet
                     continue
                 self._running = True
                 self.send(self._pids, signal.SIGCONT)
