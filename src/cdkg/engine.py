@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 #: priority, paused while the server is busy (:class:`LongJobs`), and moves to one of
 #: ``4 x settings.workers`` long-query slots, freeing its worker slot, so that short queries
 #: never queue behind runaway ones. Our canned and typical ad-hoc queries take 2-45 ms of CPU.
-LONG_QUERY_GRACE = 0.1
+LONG_QUERY_GRACE = 0.25
 #: Queries that may run at once per ``--workers``: while a query is being told apart (up to
 #: LONG_QUERY_GRACE of CPU time), a short query need not wait for it.
 SLOTS_PER_WORKER = 2
