@@ -1,7 +1,6 @@
 """A canned query's text is parsed once, which workers keep (``Engine.run(..., trusted=True)``),
 unless Oxigraph answers it without rdflib's parse; other texts are parsed for each query, in the
-worker. The server process itself parses no query while it serves: the workers' zygote parses
-the trusted texts that need it before it forks any worker."""
+worker. The server process itself parses no query while it serves."""
 
 from __future__ import annotations
 
@@ -50,20 +49,6 @@ def test_a_trusted_text_oxigraph_can_answer_is_not_parsed(engine: Engine) -> Non
     answer = engine._respond(QueryRequest(text, format=JSON), True, time.monotonic() + 30)
     assert json.loads(answer.body)["results"]["bindings"]
     assert engine._parses == {}
-
-
-def test_warming_parses_the_trusted_texts_that_need_it(engine: Engine) -> None:
-    """The zygote's warm job: every worker it forks starts with these parses."""
-    queries = Registry.load(kg_dir("queries"))
-    needs = queries.bind("rq2-islamic-share", {})
-    quick = queries.bind("table2", {})
-    engine.trusted_texts = frozenset({needs, quick})
-    try:
-        engine._warm_worker()
-        assert list(engine._parses) == [(needs, None)]
-    finally:
-        engine.trusted_texts = frozenset()
-        engine._parses.clear()
 
 
 def test_the_server_parses_nothing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ names by the store's backend (:mod:`cdkg.store`: Oxigraph by default), and the a
 serialised there, so a runaway query is killed, not waited for. Two shortcuts skip the guard's
 parse: on Oxigraph a SELECT or ASK that cannot name a SERVICE or a FROM graph is run without
 rdflib's parse at all (:meth:`cdkg.store.OxigraphBackend.quick`); and a canned query's text that
-needs the parse is parsed once, by the zygote, whose workers all keep it. A query that has used
+needs the parse is parsed once per worker, which keeps it. A query that has used
 :data:`LONG_QUERY_GRACE` of CPU time is demoted to the lowest CPU priority, paused while the
 server is busy, and gives its worker slot back.
 
@@ -79,8 +79,6 @@ CACHE_ENTRY_BYTES = 1 << 20
 CACHE_BYTES = 64 << 20
 #: A query that may call SERVICE: its answer depends on another endpoint, so it is not cached.
 _MAY_CALL_SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
-#: A text that may be a CONSTRUCT or DESCRIBE, which only the guard's full reading answers.
-_GRAPH_FORM = re.compile(r"\b(?:CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
 #: Queries run once in the server process at start-up, so that each query worker finds the
 #: parser and the serialisers already imported and warmed (a cold parse costs ~45 ms, warm ~7).
@@ -252,10 +250,9 @@ class Engine:
             )
 
     def start(self) -> None:
-        """Start the query workers' zygote now (in the background), once :attr:`trusted_texts`
-        is set: it warms, and parses the trusted texts, while the server starts rather than at
-        the first query. In the background because a reload builds its app holding
-        :data:`~cdkg.worker.FORK_LOCK`, which the fork waits for."""
+        """Start the query workers' zygote and the kept workers now (in the background): they
+        warm while the server starts rather than at the first query. In the background because a
+        reload builds its app holding :data:`~cdkg.worker.FORK_LOCK`, which the fork waits for."""
 
         def start() -> None:
             try:
@@ -316,17 +313,12 @@ class Engine:
         return self._respond(request, trusted, deadline)
 
     def _warm_worker(self) -> None:
-        """A few queries run, and the trusted texts that need the full reading parsed, so that
-        a worker's first queries find them done. The pool's zygote runs this once, and every
-        worker it forks starts with the parses."""
+        """A few queries of common shapes, run so that a worker's first real queries find the
+        pages they touch its own already (the zygote runs this once, and each new worker)."""
         deadline = time.monotonic() + self.settings.timeout
         for text in WORKER_WARM_UP:
             request = QueryRequest(text, format=negotiation.SPARQL_JSON.media_type)
             self._respond(request, False, deadline)
-        quick = isinstance(self.backend, OxigraphBackend)
-        for text in sorted(self.trusted_texts):
-            if not (quick and OxigraphBackend.may_answer_quickly(text)) or _GRAPH_FORM.search(text):
-                self._parse_once(QueryRequest(text))
 
     def _respond(self, request: QueryRequest, trusted: bool, deadline: float) -> Rendered:
         """In the worker: the answer from the kept parse of a trusted text, else from Oxigraph

@@ -173,7 +173,10 @@ def code_only(text: str) -> str:
     return "".join(out)
 
 
-def _expand_codepoints(text: str) -> str:
+def expand_codepoints(text: str) -> str:
+    """``text`` with its ``\\u``/``\\U`` escapes expanded, as SPARQL reads them before parsing
+    (§19.2); an escape of a surrogate or beyond U+10FFFF is left as it is."""
+
     def expand(match: re.Match[str]) -> str:
         code = int(match.group(1) or match.group(2), 16)
         return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else match.group(0)
@@ -312,7 +315,7 @@ def _check_hidden_service(text: str, algebra: CompValue) -> None:
     when rdflib's reading of it has no SERVICE: another parser (Oxigraph's) could run it."""
     if any(node.name == "ServiceGraphPattern" for node in walk(algebra)):
         return  # every SERVICE rdflib read was checked; the engine sends these to rdflib
-    for variant in (text, _expand_codepoints(text)):
+    for variant in (text, expand_codepoints(text)):
         if _SERVICE_KEYWORD.search(code_only(variant)):
             raise Forbidden(
                 "the query text has a SERVICE keyword that the SPARQL parser read as a comment "

@@ -326,10 +326,16 @@ class OxigraphBackend(_ServiceStaysHere):
         self.fallback = fallback
 
     @staticmethod
-    def may_answer_quickly(text: str) -> bool:
-        """Whether :meth:`quick` may answer ``text`` (if Oxigraph parses it as a SELECT or
-        ASK): it does not so much as mention SERVICE or FROM, nor hold a ``\\u`` escape."""
-        return not (NEEDS_GUARD.search(_keywords_only(text)) or CODEPOINT_ESCAPE.search(text))
+    def quick_text(text: str) -> str | None:
+        """The text :meth:`quick` would give Oxigraph for ``text``, or None if it may not answer
+        it: its ``\\u`` escapes expanded (SPARQL expands them before parsing, §19.2), and then
+        neither a mention of SERVICE or FROM nor an escape left (one that spelled a backslash and
+        a ``u``, or a surrogate, which Oxigraph might read again)."""
+        if CODEPOINT_ESCAPE.search(text):
+            text = guard.expand_codepoints(text)
+        if NEEDS_GUARD.search(_keywords_only(text)) or CODEPOINT_ESCAPE.search(text):
+            return None
+        return text
 
     def quick(
         self, text: str, defaults: Sequence[str], named: Sequence[str], base: str | None
@@ -340,12 +346,15 @@ class OxigraphBackend(_ServiceStaysHere):
 
         Safe only for texts the guard would admit as they are: :data:`NEEDS_GUARD` sends every
         text that so much as mentions SERVICE or FROM (in code, a comment, a string or an IRI),
-        or has a ``\\u`` escape that could spell one, to the full path; an update or anything
-        Oxigraph cannot parse goes there too, for the guard's refusal and its error message; so
-        do CONSTRUCT and DESCRIBE, whose answers are written with the query's prefixes.
+        once its ``\\u`` escapes are expanded, to the full path (:meth:`quick_text`: Oxigraph
+        is given the expanded text); an update or anything Oxigraph cannot parse goes there too,
+        for the guard's refusal and its error message; so do CONSTRUCT and DESCRIBE, whose
+        answers are written with the query's prefixes.
         """
-        if not self.may_answer_quickly(text):
+        expanded = self.quick_text(text)
+        if expanded is None:
             return None
+        text = expanded
         options = self._dataset(defaults, named)
         try:
             answer = self.db.query(text, base_iri=base, prefixes=_PREFIXES, **options)
