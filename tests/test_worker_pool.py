@@ -384,3 +384,20 @@ def test_a_warm_job_that_kills_the_zygote_costs_only_the_warming() -> None:
         assert pool.run(("pid", None), 5) == pid
     finally:
         pool.close()
+
+
+def test_workers_started_before_a_renewal_are_not_kept() -> None:
+    """renew() while warm workers are still starting: they come from the old zygote, so they
+    are stopped when they are ready instead of kept (tests patch the server, then renew)."""
+    pool = WorkerPool(_act, keep=2, warm=("sleep", 0.3))
+    try:
+        pool.start()  # the zygote warms, then two workers are forked and warmed
+        assert pool.zygote is not None
+        old = pool.zygote.pid
+        pool.renew()
+        time.sleep(1.5)
+        assert pool.idle == 0
+        _, parent = pool.run(("ppid", None), 5)
+        assert parent != old
+    finally:
+        pool.close()

@@ -138,6 +138,7 @@ class _Worker:
     answers_fd: int
     zygote: _Zygote | None = None
     pidfd: int | None = None  # to signal it safely: its pid may be reaped and reused
+    generation: int = 0  # the zygote's generation that forked it (renew() starts a new one)
     jobs: int = 0
     idle_since: float = 0.0
     gone: bool = field(default=False)
@@ -276,13 +277,13 @@ class WorkerPool:
         """Stop the idle workers and let the zygote go: the next job's worker comes from a new
         zygote, a copy of this process as it is then (a test that patches the server's code
         renews the pool, so that its workers run the patched code)."""
+        if self.zygote is not None:
+            self.zygote.renew()  # first: a worker given back from now on is not kept
         with self._lock:
             workers = list(self._idle)
             self._idle.clear()
         for worker in workers:
             worker.retire()
-        if self.zygote is not None:
-            self.zygote.renew()
 
     def close(self) -> None:
         """Stop the idle workers; busy ones stop when their job ends."""
@@ -345,7 +346,8 @@ class WorkerPool:
 
     def _give_back(self, worker: _Worker) -> None:
         with self._lock:
-            if not self._closed and len(self._idle) < self.keep:
+            stale = self.zygote is not None and worker.generation != self.zygote.generation
+            if not self._closed and not stale and len(self._idle) < self.keep:
                 worker.idle_since = time.monotonic()
                 self._idle.append(worker)
                 return
@@ -450,6 +452,7 @@ class _Zygote:
         self.pid = 0
         self._pidfd: int | None = None
         self._closed = False
+        self.generation = 0  # one more each renew(): workers of an earlier one are not kept
 
     def fork(self, handle: Callable[[Any], Any], warm: Any) -> _Worker:
         """A new worker forked by the zygote (started first if there is none)."""
@@ -469,7 +472,14 @@ class _Zygote:
                 word, _, number = reply.partition(b" ")
                 if word == b"pid" and len(fds) in (2, 3):
                     pidfd = fds[2] if len(fds) == 3 else None
-                    return _Worker(int(number), fds[0], fds[1], zygote=self, pidfd=pidfd)
+                    return _Worker(
+                        int(number),
+                        fds[0],
+                        fds[1],
+                        zygote=self,
+                        pidfd=pidfd,
+                        generation=self.generation,
+                    )
                 for fd in fds:
                     os.close(fd)
                 code = int(number) if word == b"error" and number.isdigit() else 0
@@ -499,6 +509,7 @@ class _Zygote:
         """Let this zygote go (it exits once its last worker has); the next fork starts a new
         one."""
         with self._lock:
+            self.generation += 1
             if self._sock is not None:
                 self._sock.close()
                 self._sock = None
