@@ -433,10 +433,10 @@ class _Zygote:
 
     A fork stops every thread of the process that forks for as long as the kernel takes to copy
     its page tables (3-10 ms for the server, holding its GIL: every request in flight waits). The
-    zygote is a copy of the server taken when the pool needs its first worker; forking one from it
-    costs the server two messages on a socket. Before it forks any, the zygote runs the pool's
-    ``warm`` job itself, so that every worker starts with what that job built (the engine's: kept
-    parses of the canned queries, pages already touched).
+    zygote is a copy of the server taken when the pool starts (or needs its first worker); forking
+    one from it costs the server two messages on a socket. Before it forks any, the zygote runs
+    the pool's ``warm`` job itself, so that what that job builds (imports, caches of the libraries
+    it calls) is there in every worker; each worker runs it again, for its own pages.
 
     The zygote dies with the server, and its workers with it (``PR_SET_PDEATHSIG``). If it dies
     or stops answering, the next fork starts a new one. Closed, it exits once its last worker has.
