@@ -173,7 +173,8 @@ class Engine:
                 return cached
         guard.screen(request.text)  # cheap refusals need no process
         trusted = trusted or request.text in self.trusted_texts
-        deadline = time.monotonic() + self.settings.timeout
+        started = time.monotonic()
+        deadline = started + self.settings.timeout
         if not self._slots.acquire(timeout=self.settings.timeout):
             raise ServiceUnavailable(
                 f"all {self.settings.workers} query workers stayed busy for "
@@ -199,7 +200,7 @@ class Engine:
                 LongJobs.send((pid,), signal.SIGCONT)
             demote(pid)
             moved = pid
-            self.long_jobs.became_long(pid, since=deadline - self.settings.timeout)
+            self.long_jobs.became_long(pid, since=started)
             if holds_slot:
                 self._slots.release()
                 holds_slot = False
