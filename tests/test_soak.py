@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cdkg import soak
-from cdkg.soak import memory, traffic, verdict
+from cdkg.soak import memory, phases, traffic, verdict
 
 
 def outcome(kind: str, status: int, error: str = "", rows: int = -1) -> traffic.Outcome:
@@ -102,6 +104,31 @@ def test_criteria_fail_when_p99_under_load_is_over_twice_the_unloaded():
     assert not passed["normal p99 under load at most 2x unloaded"]
 
 
+def test_unloaded_failures_back_to_back_fail_the_run_too():
+    report = fake_report()
+    report.update(
+        verdict.summarize(
+            [outcome("adhoc", 200)],
+            [],
+            [outcome("canned-get", 200)],
+            elapsed=1.0,
+            duration=1.0,
+            back_to_back=[outcome("adhoc", 200), outcome("canned-post", 503, "ServiceUnavailable")],
+        )
+    )
+    failed = next(c for c in verdict.criteria(report) if c["name"] == "no normal request failed")
+    assert not failed["passed"]
+    assert "1 unloaded (503 ServiceUnavailable: 1)" in failed["detail"]
+
+
+@pytest.mark.parametrize(
+    ("think", "clients", "gap"), [(1.0, 50, 0.02), (0.5, 10, 0.05), (0.0, 50, 0.0)]
+)
+def test_the_unloaded_requests_are_spaced_like_the_loads_arrivals(think, clients, gap):
+    options = soak.Options(think=think, clients=clients)
+    assert phases.baseline_gap(options) == pytest.approx(gap)
+
+
 def test_memory_is_read_from_proc():
     assert memory.rss_kib(os.getpid()) > 1000
     assert memory.rss_kib(2**22 + 1) == 0  # no such process
@@ -112,6 +139,35 @@ def test_memory_is_read_from_proc():
     finally:
         child.kill()
         child.wait()
+
+
+def test_the_process_tree_kept_between_readings_sees_new_and_ended_processes():
+    tree = memory.ProcessTree()
+    first = subprocess.Popen(["sleep", "30"])
+    # a shell and its own child, started after the tree's first reading: only they are read anew
+    shell = None
+    try:
+        assert first.pid in tree.descendants(os.getpid())
+        shell = subprocess.Popen(["sh", "-c", "sleep 30 & wait"])
+        below: list[int] = []
+        for _ in range(100):
+            below = tree.descendants(shell.pid)
+            if below:
+                break
+            time.sleep(0.05)
+        assert len(below) == 1
+        assert set(tree.descendants(os.getpid())) >= {first.pid, shell.pid, below[0]}
+        os.kill(below[0], signal.SIGKILL)  # the shell reaps it and ends
+        shell.wait(timeout=10)
+        first.kill()
+        first.wait()
+        left = tree.descendants(os.getpid())
+        assert {first.pid, shell.pid, below[0]}.isdisjoint(left)
+    finally:
+        for process in (first, shell):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 # --- a real, short run --------------------------------------------------------------------------
@@ -152,6 +208,8 @@ def test_a_short_run_writes_both_reports(short_run):
     ]
     assert written["unloaded"]["requests"] == 20  # 10 before the load, 10 after
     assert len(written["unloaded"]["halves_p99_ms"]) == 2
+    assert written["unloaded_back_to_back"]["requests"] == 10  # 5 before, 5 after
+    assert written["options"]["baseline_gap_s"] == pytest.approx(1 / 8)  # think 1 s, 8 clients
     assert written["unloaded"]["failures"] == 0
     assert written["loaded"]["normal"] > 0
     assert written["memory"]["before_kib"] > 0
@@ -159,6 +217,8 @@ def test_a_short_run_writes_both_reports(short_run):
     markdown = (directory / "soak.md").read_text()
     assert markdown.startswith("# Soak under hostile load")
     assert "| criterion | result | figures |" in markdown
+    assert "paced like the load's arrivals (exponential gaps, mean 125 ms" in markdown
+    assert "| unloaded, back to back (reported, not judged" in markdown
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ import os
 import resource
 import signal
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ from cdkg.engine import Engine, QueryRequest
 from cdkg.errors import BadQuery, InternalError, QueryTimeout, ServiceUnavailable
 from cdkg.graph import load_dataset
 from cdkg.settings import Settings
-from cdkg.worker import WorkerPool, demote
+from cdkg.worker import HEAVY_AFTER, HEAVY_NICE, WorkerPool, demote, renice
 
 
 def _spin(seconds: float) -> None:
@@ -165,6 +166,57 @@ def test_a_demoted_worker_is_not_reused(pool: WorkerPool) -> None:
     pid, niceness = pool.run(("nice", None), 5)
     assert pid != long_one[0]
     assert niceness == 0, "the next query must not inherit the lowest priority"
+
+
+def test_a_heavy_job_runs_lowered_then_its_worker_is_raised_back(pool: WorkerPool) -> None:
+    """Past HEAVY_AFTER of CPU time (and before it is long) a job runs at nice HEAVY_NICE; when it
+    ends, its worker is raised back and kept (as root), or replaced (unprivileged, which may not
+    raise it): either way the next job runs at full priority. A short job is never lowered."""
+    seen: list[int] = []
+    assert HEAVY_AFTER < 0.3
+    pid, niceness = pool.run(("spin-nice", 0.3), 10, grace=5, on_long=seen.append)
+    assert seen == [], "not long: it stayed under its grace period"
+    assert niceness == HEAVY_NICE
+    after, now = pool.run(("nice", None), 10, grace=5, on_long=seen.append)
+    assert now == 0, "the next job must not inherit the lowered priority"
+    assert (after == pid) == (os.geteuid() == 0), "kept only where it could be raised back"
+    assert pool.run(("nice", None), 10, grace=5, on_long=seen.append) == (after, 0)
+
+
+def test_renice_tells_whether_a_raise_was_allowed() -> None:
+    """An unprivileged process may lower a priority, not raise it back: renice says so (the pool
+    then replaces the worker). Tried from a forked child that is unprivileged (nobody, when the
+    tests run as root), on a child of its own."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        status = 1
+        try:
+            os.close(read)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+            child = subprocess.Popen(["sleep", "30"])
+            try:
+                seen = [
+                    renice(child.pid, 10),
+                    os.getpriority(os.PRIO_PROCESS, child.pid),
+                    renice(child.pid, 0),
+                    os.getpriority(os.PRIO_PROCESS, child.pid),
+                ]
+            finally:
+                child.kill()
+                child.wait()
+            os.write(write, repr(seen).encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        seen = answer.read()
+    assert os.waitpid(pid, 0)[1] == 0
+    assert seen == repr([True, 10, False, 10])
 
 
 def test_a_refusal_keeps_the_worker_and_a_bug_replaces_it(pool: WorkerPool) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 #: The name (``/proc/PID/comm``) of the process that forks the query workers.
 ZYGOTE_NAME = "cdkg-zygote"
-#: Seconds between two memory samples during the load.
-SAMPLE_EVERY = 0.25
+#: Seconds between two memory samples during the load. A sample is not free: each process's
+#: ``smaps_rollup`` walks its page tables in the kernel (about 3 ms each for the server and each
+#: worker here) on one of the CPUs the load shares. Four samples a second (14-30 ms each) took 5-10%
+#: of a CPU from the load and alone moved the loaded p99 from about 1.2x the unloaded to 2x.
+SAMPLE_EVERY = 1.0
 
 
 # --- memory, from /proc -------------------------------------------------------------------------
@@ -62,23 +65,46 @@ def _field_kib(path: Path, name: str) -> int | None:
 
 def children(pid: int) -> list[int]:
     """Every descendant of ``pid`` (the server's query workers), from ``/proc/*/stat``."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # the command name may hold spaces and parentheses: the fields follow the last ')'
-        parents[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        kids = [p for p, pp in parents.items() if pp == parent]
-        found += kids
-        frontier += kids
-    return found
+    return ProcessTree().descendants(pid)
+
+
+class ProcessTree:
+    """Who is whose parent, from ``/proc/*/stat``, kept between readings: each reading lists
+    ``/proc`` and reads the ``stat`` of new processes only. Reading every process's ``stat`` at
+    each sample cost 4 ms of the load generator's CPU (and its GIL, which its client threads
+    need); ``/proc/PID/task/TID/children`` would name children directly, but kernels built
+    without ``CONFIG_PROC_CHILDREN`` (this machine's) have no such file."""
+
+    def __init__(self) -> None:
+        self._parents: dict[int, int] = {}
+
+    def descendants(self, pid: int) -> list[int]:
+        alive = {int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()}
+        for gone in self._parents.keys() - alive:
+            del self._parents[gone]
+        for new in alive - self._parents.keys():
+            parent = _parent(new)
+            if parent is not None:
+                self._parents[new] = parent
+        found, frontier = [], [pid]
+        while frontier:
+            parent = frontier.pop()
+            kids = [p for p, pp in self._parents.items() if pp == parent]
+            found += kids
+            frontier += kids
+        return found
+
+
+def _parent(pid: int) -> int | None:
+    """The parent of ``pid``, or None if it is gone. Read once per process: a parent changes only
+    when the parent dies, and a dead parent drops out of the tree with the orphans below it (a
+    fresh read would find them under PID 1: not the server's either)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the command name may hold spaces and parentheses: the fields follow the last ')'
+    return int(stat.rpartition(")")[2].split()[1])
 
 
 def query_workers(pids: list[int]) -> list[int]:
@@ -112,10 +138,11 @@ class Memory:
     peak_server: int = 0
     most_workers: int = 0
     samples: int = 0
+    tree: ProcessTree = field(default_factory=ProcessTree)
 
     def total(self) -> tuple[int, int, int]:
         """(server, zygote and workers, server alone, number of workers), in KiB."""
-        kids = children(self.pid)
+        kids = self.tree.descendants(self.pid)
         server = pss_kib(self.pid)
         return server + sum(pss_kib(kid) for kid in kids), server, len(query_workers(kids))
 
@@ -137,7 +164,7 @@ class Memory:
         half a second apart, and the number of workers then."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
-            kids = children(self.pid)
+            kids = self.tree.descendants(self.pid)
             if len(query_workers(kids)) <= idle_workers and not any(busy(kid) for kid in kids):
                 break
             time.sleep(0.2)
