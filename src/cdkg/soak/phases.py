@@ -93,10 +93,10 @@ def baseline_gap(options: Options) -> float:
     """The mean pause (seconds) before each unloaded request: the load's mean time between two
     arrivals, the think time over the clients (0, back to back, when the clients do not
     think). The load's requests come to a machine that idles between them, and a request after an
-    idle spell is slower (caches cold, CPUs woken): measured side by side once, one at a time
-    (a throwaway script), p50 2.9 ms paced and 2.1 ms back to back, p99 10.7 and 9.1 ms. Back to back, the baseline would
-    measure a machine no client of the load ever meets, and the p99 criterion would judge that
-    difference as well as the load's."""
+    idle spell is slower (caches cold, CPUs woken): measured side by side once, one at a time (a
+    throwaway script), p50 2.9 ms paced and 2.1 ms back to back, p99 10.7 and 9.1 ms. Back to
+    back, the baseline would measure a machine no client of the load ever meets, and the p99
+    criterion would judge that difference as well as the load's."""
     return options.think / options.clients if options.think > 0 and options.clients else 0.0
 
 
