@@ -12,9 +12,10 @@ from typing import NamedTuple
 #: The name (``/proc/PID/comm``) of the process that forks the query workers.
 ZYGOTE_NAME = "cdkg-zygote"
 #: Seconds between two memory samples during the load. A sample is not free: each process's
-#: ``smaps_rollup`` walks its page tables in the kernel (about 3 ms each for the server and each
-#: worker here) on one of the CPUs the load shares. Four samples a second (14-30 ms each) took 5-10%
-#: of a CPU from the load and alone moved the loaded p99 from about 1.2x the unloaded to 2x.
+#: ``smaps_rollup`` walks its page tables in the kernel (2-3 ms each for the server, the zygote and
+#: each worker here) on one of the CPUs the load shares. Four samples a second (14 ms each with two
+#: idle workers, more with more) took over 5% of a CPU from the load; one run traced without them
+#: gave a loaded p99 of 1.2x the unloaded, where runs with them gave 1.4-2.2x.
 SAMPLE_EVERY = 1.0
 
 

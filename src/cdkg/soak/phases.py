@@ -183,9 +183,19 @@ def run(options: Options) -> tuple[int, dict[str, Any]]:
     }
     canned = load_canned(options.queries)
     # this process's objects so far (rdflib's, the canned queries) are left out of its garbage
-    # collections from now on: a full collection over them held the client threads for 25-34 ms
+    # collections while it runs: a full collection over them held the client threads for 25-34 ms
     gc.collect()
     gc.freeze()
+    try:
+        return _run(options, canned, effective, report)
+    finally:
+        gc.unfreeze()
+
+
+def _run(
+    options: Options, canned: list[CannedQuery], effective: Settings, report: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    """:func:`run`'s work: start the server, run the phases, and judge."""
     with tempfile.TemporaryDirectory(prefix="cdkg-soak-") as logs:
         started = time.monotonic()
         server = start(options, Path(logs))
