@@ -27,7 +27,8 @@ engine demotes it (:func:`demote`). CPU time, not the wall clock: under load a s
 longer than the grace period for a CPU without being long. Before that, a job past
 :data:`HEAVY_AFTER` of CPU time runs at nice :data:`HEAVY_NICE` (:func:`lower`), so that the short
 jobs and the server's threads come first while it shows whether it is long; when it ends, its
-worker's priority is raised back, or the worker is replaced where that is not allowed.
+worker's priority is raised back. Where the server may not raise a priority (an unprivileged user
+without ``CAP_SYS_NICE``), heavy jobs are not lowered: each would cost its worker.
 
 A worker that dies without answering is classified by its wait status: killed from outside
 (SIGKILL from the OOM killer or an operator, SIGTERM, ...) is a 503 the client may retry; the CPU
@@ -41,6 +42,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import functools
 import gc
 import logging
 import math
@@ -669,7 +671,7 @@ class _LongWatch:
         if spent >= self.grace:
             self.called = True
             self.on_long(self.pid)
-        elif spent >= HEAVY_AFTER and self.lowered is None:
+        elif spent >= HEAVY_AFTER and self.lowered is None and may_raise_priority():
             self.lowered = lower(self.pid)
 
 
@@ -776,6 +778,33 @@ def _died(pid: int, status: int) -> CdkgError:
 #: Linux's policy for work that should run only when a CPU has nothing else to do (None where
 #: the platform has none). Any process may move its own threads to it.
 _SCHED_IDLE: int | None = getattr(os, "SCHED_IDLE", None)
+
+
+@functools.cache
+def may_raise_priority() -> bool:
+    """Whether this process may raise a priority it lowered (root, ``CAP_SYS_NICE`` or a
+    generous ``RLIMIT_NICE``), tried on a thread of its own: nice values belong to threads on
+    Linux. Where it may not, a heavy job is not lowered: its worker would have to be replaced
+    after every query past :data:`HEAVY_AFTER`, a fork each."""
+    allowed: list[bool] = []
+
+    def probe() -> None:
+        thread = threading.get_native_id()
+        try:
+            before = os.getpriority(os.PRIO_PROCESS, thread)
+            if before >= 19:  # nothing below to try
+                allowed.append(False)
+                return
+            os.setpriority(os.PRIO_PROCESS, thread, before + 1)
+            os.setpriority(os.PRIO_PROCESS, thread, before)
+            allowed.append(True)
+        except OSError:
+            allowed.append(False)
+
+    thread = threading.Thread(target=probe, name="cdkg-nice-probe", daemon=True)
+    thread.start()
+    thread.join()
+    return bool(allowed and allowed[0])
 
 
 def lower(pid: int) -> int | None:
