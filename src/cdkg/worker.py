@@ -283,6 +283,7 @@ class WorkerPool:
         """Start the zygote now rather than for the first job, and the ``keep`` workers, warmed,
         in the background (a pool that keeps no worker has none). Raises
         :class:`ServiceUnavailable` if the zygote cannot be forked."""
+        may_raise_priority()  # probed now, at start-up, not during the first heavy query
         if self.zygote is not None:
             self.zygote.start(self._handle, self._warm)
             for _ in range(self.keep):
@@ -648,7 +649,8 @@ class _Overtime(Exception):
 @dataclass
 class _LongWatch:
     """Lowers the worker's priority once it has used :data:`HEAVY_AFTER` s of CPU time on this
-    job, and calls ``on_long(pid)`` once it has used ``grace`` s."""
+    job (where :func:`may_raise_priority`), and calls ``on_long(pid)`` once it has used ``grace``
+    s."""
 
     pid: int
     grace: float
@@ -848,10 +850,11 @@ def demote(pid: int) -> None:
     query then takes only the CPU that short ones leave, so one runaway query cannot slow every
     other client. On Linux both belong to a thread: every thread of the worker is demoted."""
     renice(pid, 19)
-    for target in _threads(pid):
-        if _SCHED_IDLE is not None:  # lower still: runs only on a CPU nothing else wants
-            with contextlib.suppress(OSError):
-                os.sched_setscheduler(target, _SCHED_IDLE, os.sched_param(0))
+    if _SCHED_IDLE is None:
+        return
+    for target in _threads(pid):  # lower still: runs only on a CPU nothing else wants
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(target, _SCHED_IDLE, os.sched_param(0))
 
 
 # --- in the worker ------------------------------------------------------------------------------
