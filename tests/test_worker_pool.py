@@ -457,6 +457,13 @@ def test_workers_started_before_a_renewal_are_not_kept() -> None:
         pool.start()  # the zygote warms, then two workers are forked and warmed
         assert pool.zygote is not None
         old = pool.zygote.pid
+        # renew once both are forked (by the old zygote) and still warming: a fork asked for
+        # only after the renewal comes from the new zygote, and is rightly kept
+        for _ in range(500):
+            if pool.forks == 2:
+                break
+            time.sleep(0.01)
+        assert pool.forks == 2
         pool.renew()
         time.sleep(1.5)
         assert pool.idle == 0
