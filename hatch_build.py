@@ -13,7 +13,7 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-KG_DIRS = ("ontology", "shapes", "data", "queries")
+KG_DIRS = ("ontology", "shapes", "data", "queries", "sources")  # as cdkg.resources.KG_DIRS
 
 
 class KnowledgeDirsHook(BuildHookInterface):  # type: ignore[type-arg]

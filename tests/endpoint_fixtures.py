@@ -2,7 +2,7 @@
 
 - ``make_app`` / ``app`` / ``client``: the Flask app on small made-up graphs, no socket;
 - ``live_server``: a real ``cdkg serve`` process on a free port, serving the shipped graph plus
-  the made-up graphs and, when ``../shared`` is there, the W3C protocol fixtures as named graphs;
+  the made-up graphs and the W3C protocol fixtures (``tests/conformance/``) as named graphs;
 - ``start_server``: start more such processes with other arguments; each is stopped at the end.
 """
 
@@ -38,8 +38,8 @@ EXTRA_GRAPHS = (
     ("https://example.org/graph/a", ENDPOINT / "extra-a.ttl"),
     ("https://example.org/graph/b", ENDPOINT / "extra-b.ttl"),
 )
-#: Where CI (and every developer) has the shared folder: beside the repository.
-CONFORMANCE = REPO.parent / "shared" / "conformance" / "sparql11-protocol"
+#: The W3C SPARQL 1.1 Protocol manifest and its fixture graphs, kept in the repository.
+CONFORMANCE = Path(__file__).parent / "conformance" / "sparql11-protocol"
 UT = Namespace("http://www.w3.org/2009/sparql/tests/test-update#")
 
 
@@ -186,9 +186,7 @@ LIVE_TIMEOUT = 3
 @pytest.fixture(scope="session")
 def live_server(start_server: Callable[..., LiveServer]) -> LiveServer:
     """``cdkg serve`` on the shipped graph, the made-up named graphs and the W3C fixtures."""
-    graphs = list(EXTRA_GRAPHS)
-    if CONFORMANCE.is_dir():  # test_conformance fails loudly when it is missing
-        graphs += conformance_graphs()
+    graphs = [*EXTRA_GRAPHS, *conformance_graphs()]
     args = ["--timeout", str(LIVE_TIMEOUT), "--workers", "2"]
     for iri, path in graphs:
         args += ["--graph", f"{iri}={path}"]

@@ -2,7 +2,7 @@
 
 Golden files are compared, never written here (``tests/update_golden.py`` writes them). The
 printed numbers in the table tests are copied from the paper's text (line numbers of
-``shared/paper/city-diplomacy-iran.fa.txt`` in the comments), never computed.
+``sources/paper/city-diplomacy-iran.fa.txt`` in the comments), never computed.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Entity pages: ``/id/...`` in HTML, Turtle and JSON-LD (negotiated, or ``format=``), 404 for an
-unknown id, ``/ontology``; the offline map; ``/wikidata-diff`` on the shared snapshot."""
+unknown id, ``/ontology``; the offline map; ``/wikidata-diff`` on the snapshot in ``reference/``."""
 
 from __future__ import annotations
 
@@ -22,9 +22,7 @@ from cdkg.queries import Registry
 from cdkg.settings import Settings
 from cdkg.web import create_app
 
-SNAPSHOT = (
-    Path(__file__).resolve().parents[2] / "shared" / "reference" / "wikidata-p190-snapshot.csv"
-)
+SNAPSHOT = Path(__file__).resolve().parents[1] / "reference" / "wikidata-p190-snapshot.csv"
 TEHRAN = URIRef(ID + "city/tehran")
 GEO_LAT = URIRef("http://www.w3.org/2003/01/geo/wgs84_pos#lat")
 

@@ -26,9 +26,7 @@ from wikidata_standin import INVENTED, StandIn, standin_graph
 
 pytestmark = pytest.mark.slow
 
-SNAPSHOT = (
-    Path(__file__).resolve().parents[2] / "shared" / "reference" / "wikidata-p190-snapshot.csv"
-)
+SNAPSHOT = Path(__file__).resolve().parents[1] / "reference" / "wikidata-p190-snapshot.csv"
 WDQS = "https://query.wikidata.org/sparql"
 WD = "http://www.wikidata.org/entity/"
 ENRICH = Registry.load(kg_dir("queries") / "federated").get("wikidata-enrich")
@@ -37,8 +35,6 @@ SERVICE_TIMEOUT = 1.5
 
 @pytest.fixture(scope="module")
 def standin() -> Iterator[StandIn]:
-    if not SNAPSHOT.exists():
-        pytest.fail(f"missing {SNAPSHOT}: shared/ must sit beside the repository")
     server = StandIn(standin_graph(SNAPSHOT)).start()
     yield server
     server.stop()

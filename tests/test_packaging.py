@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -36,6 +37,15 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     [built] = out.glob("cdkg-*.whl")
     return built
+
+
+def test_the_build_hook_packs_the_directories_cdkg_looks_for() -> None:
+    spec = importlib.util.spec_from_file_location("hatch_build", ROOT / "hatch_build.py")
+    assert spec is not None
+    assert spec.loader is not None
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    assert hook.KG_DIRS == KG_DIRS
 
 
 @pytest.mark.slow
@@ -73,14 +83,21 @@ def test_installed_wheel_validates_from_any_directory(wheel: Path, tmp_path: Pat
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     where = subprocess.run(
-        [sys.executable, "-c", "from cdkg.resources import kg_dir; print(kg_dir('ontology'))"],
+        [
+            sys.executable,
+            "-c",
+            "from cdkg.resources import kg_dir, paper_text as p; print(kg_dir('ontology'), p())",
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert Path(where.stdout.strip()) == target / "cdkg" / "_kg" / "ontology"
+    ontology, paper = map(Path, where.stdout.split())
+    assert ontology == target / "cdkg" / "_kg" / "ontology"
+    assert paper == target / "cdkg" / "_kg" / "sources" / "paper" / "city-diplomacy-iran.fa.txt"
+    assert paper.read_bytes() == (ROOT / "sources" / "paper" / paper.name).read_bytes()
     result = subprocess.run(
         [sys.executable, "-m", "cdkg.cli", "validate", "--no-reason"],
         cwd=tmp_path,

@@ -1,7 +1,7 @@
 """The shipped data against the paper itself.
 
 The expected numbers below are copied from the paper's text (line numbers of
-``shared/paper/city-diplomacy-iran.fa.txt`` in the comments), never computed from the data: if the
+``sources/paper/city-diplomacy-iran.fa.txt`` in the comments), never computed from the data: if the
 data drifts from what the paper prints, these tests fail.
 """
 
@@ -15,7 +15,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from cdkg.queries import Registry
-from cdkg.resources import kg_dir
+from cdkg.resources import kg_dir, paper_text
 
 PREFIXES = """
 PREFIX cdkg: <https://w3id.org/cdkg/ontology#>
@@ -25,7 +25,7 @@ PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX geo: <http://www.w3.org/2003/01/geo/wgs84_pos#>
 """
 ID = "https://w3id.org/cdkg/id/"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def count(graph: Graph, where: str) -> int:
@@ -40,12 +40,7 @@ def registry() -> Registry:
 
 @pytest.fixture(scope="session")
 def paper_lines() -> list[str]:
-    path = SHARED / "paper" / "city-diplomacy-iran.fa.txt"
-    if not path.exists():
-        pytest.fail(
-            f"the source paper is missing at {path}; shared/ must sit beside the repository"
-        )
-    return path.read_text(encoding="utf-8").split("\n")
+    return paper_text().read_text(encoding="utf-8").split("\n")
 
 
 # -- the paper's own totals ---------------------------------------------------------------
@@ -380,9 +375,7 @@ def test_every_canned_query_runs(kg_graph: Graph, registry: Registry, name: str)
 
 
 def test_every_wikidata_link_is_in_the_reference_file(kg_graph: Graph) -> None:
-    path = SHARED / "reference" / "entities.csv"
-    if not path.exists():
-        pytest.fail(f"missing reference file {path}")
+    path = REPO / "reference" / "entities.csv"
     with path.open(encoding="utf-8") as f:
         reference = {row["wikidata"]: row for row in csv.DictReader(f) if row["wikidata"]}
     rows = list(

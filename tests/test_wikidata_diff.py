@@ -1,4 +1,4 @@
-"""``cdkg wikidata-diff`` against the shared Wikidata snapshot (Tehran and Isfahan)."""
+"""``cdkg wikidata-diff`` against the Wikidata snapshot in ``reference/`` (Tehran and Isfahan)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,12 @@ from rdflib import Graph
 from cdkg import wikidata
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
-SNAPSHOT = (
-    Path(__file__).resolve().parents[2] / "shared" / "reference" / "wikidata-p190-snapshot.csv"
-)
+SNAPSHOT = Path(__file__).resolve().parents[1] / "reference" / "wikidata-p190-snapshot.csv"
 WD = "http://www.wikidata.org/entity/"
 
 
 @pytest.fixture(scope="module")
 def snapshot() -> Path:
-    if not SNAPSHOT.exists():
-        pytest.fail(f"missing {SNAPSHOT}: shared/ must sit beside the repository")
     return SNAPSHOT
 
 
@@ -35,7 +31,7 @@ def rows(kg_graph: Graph, snapshot: Path) -> dict[tuple[str, str], str]:
 
 def test_statuses_of_known_pairs(rows: dict[tuple[str, str], str]) -> None:
     assert rows[("Tehran", "Los Angeles")] == "both"
-    assert rows[("Tehran", "London")] == "wikidata_only"  # the README of shared/reference names it
+    assert rows[("Tehran", "London")] == "wikidata_only"  # reference/README.md names it
     assert rows[("Isfahan", "Cairo")] == "wikidata_only"
     assert rows[("Tehran", "Bishkek")] == "paper_only"
     assert rows[("Isfahan", "Gyeongju")] == "paper_only"

@@ -3,7 +3,7 @@
 ``virtuoso`` is session-scoped: Debian's ``virtuoso-t`` started from a copy of the packaged
 ``virtuoso.ini`` in a temporary directory, listening on loopback on two free ports (SQL and
 HTTP), with a fresh random ``dba`` password set through ``isql``; it is killed at the end of the
-session. How and why: ``shared/notes/virtuoso.md``.
+session. How and why: ``docs/external-store.md`` (its worked example runs one).
 
 Without ``/usr/bin/virtuoso-t`` the tests that use it are skipped, except in CI (``CI=true``),
 where a missing Virtuoso is a failure: ``scripts/test`` installs ``virtuoso-opensource``.

@@ -1,7 +1,7 @@
 """A local stand-in for the Wikidata Query Service, for the federation tests (no network here).
 
 It serves, over the SPARQL 1.1 Protocol (GET ``query=``, POST form; SPARQL JSON results), a
-Wikidata-shaped graph built from ``shared/reference/wikidata-p190-snapshot.csv`` (``wdt:P190``,
+Wikidata-shaped graph built from ``reference/wikidata-p190-snapshot.csv`` (``wdt:P190``,
 ``wdt:P463``, English labels), plus what ``queries/federated/wikidata-enrich.rq`` reads:
 **made-up test data**, not facts (populations, coordinates, names in other languages for Tehran
 and Isfahan), marked ``rdfs:comment "MADE-UP TEST DATA"`` on each item that has it.

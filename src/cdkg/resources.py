@@ -1,15 +1,16 @@
 """Where the knowledge directories are: in the installed wheel, or in the source checkout.
 
-A wheel carries ``ontology/``, ``shapes/``, ``data/`` and ``queries/`` inside the package at
-``cdkg/_kg/<name>`` (see ``hatch_build.py``). A source checkout or an editable install has no
-``_kg``; there the directories sit at the repository root, two levels above ``src/cdkg``.
+A wheel carries ``ontology/``, ``shapes/``, ``data/``, ``queries/`` and ``sources/`` (the paper's
+text) inside the package at ``cdkg/_kg/<name>`` (see ``hatch_build.py``). A source checkout or an
+editable install has no ``_kg``; there the directories sit at the repository root, two levels
+above ``src/cdkg``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-KG_DIRS = ("ontology", "shapes", "data", "queries")
+KG_DIRS = ("ontology", "shapes", "data", "queries", "sources")
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -26,3 +27,8 @@ def kg_dir(name: str) -> Path:
     if packaged.is_dir():
         return packaged
     return _PACKAGE.parents[1] / name
+
+
+def paper_text() -> Path:
+    """The paper's extracted text, the file every ``cdkg:lineStart``/``lineEnd`` counts lines of."""
+    return kg_dir("sources") / "paper" / "city-diplomacy-iran.fa.txt"

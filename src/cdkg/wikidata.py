@@ -2,7 +2,7 @@
 
 ``cdkg wikidata-diff`` reads Wikidata's P190 statements for the Iranian cities cdkg links to
 Wikidata, from a snapshot CSV (columns ``subject_label, subject, property, object_label, object``,
-as ``shared/reference/wikidata-p190-snapshot.csv``) or from a SPARQL endpoint URL (WDQS or a
+as ``reference/wikidata-p190-snapshot.csv``) or from a SPARQL endpoint URL (WDQS or a
 stand-in), and reports for each Iranian city the ties in both sources, only in the paper, and only
 in Wikidata. Pairs are matched by Wikidata item; a partner the paper names but cdkg cannot link to
 an item is reported as ``paper_only`` with an empty item. Only cities that the Wikidata source
