@@ -60,7 +60,8 @@ def test_city_page_in_html(client: FlaskClient, served: Dataset) -> None:
     assert "تهران" in page
     assert 'href="http://www.wikidata.org/entity/Q3616"' in page
     assert 'href="/id/city/los-angeles"' in page  # a tie (Table 1, row 1)
-    assert "Table 1, line 810" in page  # provenance: the line of the extracted text
+    # provenance: the line of the extracted text, linked to the source viewer
+    assert 'Table 1, <a class="line-link" href="/source/paper#L810">line 810</a>' in page
     assert "http://sistercities.lacity.org/html/11.htm" in page  # footnote 1's source URL
     assert 'id="memberships"' in page
     assert 'href="/id/org/metropolis"' in page

@@ -103,6 +103,7 @@ PATHS = (
     "/sparql", "/sparql/", "/", "/void", "/.well-known/void", "/queries", "/queries/nope",
     "/openapi.json", "/id/town/alpha", "/id/", "/ontology", "/download/cdkg.ttl",
     "/download/cdkg.x", "/views/map", "/views/search", "/wikidata-diff", "/audit", "/nowhere",
+    "/source/paper",
     "/sparql//", "//sparql", "/sparql/..", "/%00", "/%ff", "/static/../../etc/passwd",
 )  # fmt: skip
 PARAM_NAMES = (

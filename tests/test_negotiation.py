@@ -7,13 +7,17 @@ import pytest
 from cdkg.errors import NotAcceptable
 from cdkg.negotiation import (
     GRAPH_FORMATS,
+    HTML,
     RESULT_FORMATS,
+    TEXT,
     MediaRange,
     negotiate,
     parse_accept,
 )
 
 R, G = RESULT_FORMATS, GRAPH_FORMATS
+#: What a page that is also a file answers in (the paper's text at /source/paper).
+P = (HTML, TEXT)
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 
 CASES = [
@@ -69,6 +73,15 @@ CASES = [
     (None, G, "xml", "application/rdf+xml"),
     (None, G, "json", "application/ld+json"),
     (None, G, "application/n-triples", "application/n-triples"),
+    # a page that is also a plain-text file: browsers and */* get the page, text/plain the file
+    (BROWSER, P, None, "text/html"),
+    ("*/*", P, None, "text/html"),
+    (None, P, None, "text/html"),
+    ("text/plain", P, None, "text/plain"),
+    ("text/plain, text/html;q=0.5", P, None, "text/plain"),
+    ("text/*", P, None, "text/html"),
+    (BROWSER, P, "txt", "text/plain"),
+    (None, P, "text/plain", "text/plain"),
 ]
 
 
@@ -86,6 +99,8 @@ NOT_ACCEPTABLE = [
     ("text/csv;q=0, text/tab-separated-values;q=0, application/*;q=0", R, None),
     (None, R, "ttl"),
     ("*/*", G, "csv"),
+    ("application/json", P, None),
+    (None, P, "ttl"),
 ]
 
 

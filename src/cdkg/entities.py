@@ -5,7 +5,8 @@ as subject, following blank nodes; https://www.w3.org/submission/CBD/) plus the 
 every IRI it links to, so a client can show names without another request. :func:`page` gives
 what the HTML page shows: labels in English and Persian, the Wikidata link or why there is none,
 the facts, a city's ties, memberships and recognitions, and provenance back to the paper (table or
-section, lines of the extracted text, footnotes and their source URLs), and the points of its map.
+section, lines of the extracted text and their link in the source viewer, footnotes and their
+source URLs), and the points of its map.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rdflib.term import Node
 
 from cdkg.graph import CDKG, ID
 from cdkg.map import Point
+from cdkg.paperlines import line_url
 
 GEO = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
 WD = "http://www.wikidata.org/entity/"
@@ -76,6 +78,7 @@ class Source:
     href: str | None
     where: str  # "Table 1" or "Section 5-1"
     lines: str  # "810" or "797-1166"
+    text_href: str | None  # those lines in the source viewer: "/source/paper#L797-L1166"
     printed: str | None
     footnotes: tuple[tuple[str, str | None], ...]  # (number, source URL)
 
@@ -138,6 +141,9 @@ def sources(graph: Graph, node: Node) -> list[Source]:
         where = f"Table {table}" if table is not None else f"Section {section or '?'}"
         start, end = graph.value(loc, CDKG.lineStart), graph.value(loc, CDKG.lineEnd)
         lines = str(start) if start == end or end is None else f"{start}-{end}"
+        text_href = None
+        if start is not None:
+            text_href = line_url(int(str(start)), int(str(end)) if end is not None else None)
         notes = []
         for note in sorted(graph.objects(loc, CDKG.footnote), key=str):
             url = graph.value(note, CDKG.sourceURL)
@@ -145,7 +151,9 @@ def sources(graph: Graph, node: Node) -> list[Source]:
             notes.append((str(number or label(graph, note)), str(url) if url else None))
         printed = graph.value(loc, CDKG.printedForm)
         found.append(
-            Source(href(loc), where, lines, str(printed) if printed else None, tuple(notes))
+            Source(
+                href(loc), where, lines, text_href, str(printed) if printed else None, tuple(notes)
+            )
         )
     return found
 

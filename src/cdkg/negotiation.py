@@ -90,6 +90,8 @@ RDFXML = Format(
 )
 TRIG = Format("application/trig", ("trig",), "https://www.w3.org/TR/trig/", iri=FORMATS_NS + "TriG")
 HTML = Format("text/html", ("html",), "https://html.spec.whatwg.org/")
+#: Plain text, as a file is (the paper's extracted text at ``/source/paper``).
+TEXT = Format("text/plain", ("txt", "text"), "https://www.rfc-editor.org/rfc/rfc2046#section-4.1.3")
 
 #: What SELECT and ASK answer in, in the server's order of preference.
 RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)

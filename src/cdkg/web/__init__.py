@@ -19,6 +19,8 @@ path                   methods         handler
                                        Turtle, JSON-LD, N-Triples, RDF/XML
 ``/ontology``          GET             :mod:`.entity`: the ontology, HTML or RDF
 ``/wikidata-diff``     GET             :mod:`.wikidiff`: the paper's ties against Wikidata P190
+``/source/paper``      GET             :mod:`.source`: the paper's text, a line per ``#L<n>``
+                                       anchor; HTML, or the file as ``text/plain``
 ``/views/<view>``      GET             :mod:`.visual`: map, timeline, network of a query's rows;
                                        ``/views/search``: Persian-aware search
 ``/static/..``         GET             the vendored YASGUI, Leaflet, cytoscape, world outline
@@ -55,6 +57,7 @@ from cdkg.web import (
     errors,
     openapi,
     service,
+    source,
     sparql,
     visual,
     wikidiff,
@@ -108,7 +111,19 @@ def create_app(
     errors.init_app(app)
     cors.init_app(app, settings.cors_origins)
     body.init_app(app, settings.max_body)
-    for module in (sparql, service, dump, yasgui, canned, openapi, entity, wikidiff, visual, audit):
+    for module in (
+        sparql,
+        service,
+        dump,
+        yasgui,
+        canned,
+        openapi,
+        entity,
+        wikidiff,
+        visual,
+        audit,
+        source,
+    ):
         app.register_blueprint(module.bp)
     return app
 
