@@ -2,6 +2,8 @@
 
 ``browser`` is module-scoped, so each test module has the browser to itself and closes it before
 the next module starts one (Playwright's sync API allows one running instance at a time).
+``local_page`` is a fresh page that may reach only 127.0.0.1: anything else is aborted, and the
+test fails if the page tried.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -35,3 +38,23 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def local_page(browser: Any) -> Iterator[Any]:
+    """A page in a fresh context (1200 x 800) that may reach only 127.0.0.1 and localhost."""
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    page = context.new_page()
+    outside: list[str] = []
+
+    def route(route: Any) -> None:
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", route)
+    yield page
+    context.close()
+    assert outside == [], f"the page reached for the network: {outside}"
