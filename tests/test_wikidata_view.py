@@ -63,12 +63,13 @@ def ask(client: FlaskClient, query: str) -> bool:
 
 
 def linked_partners(graph: Graph, city_qid: str) -> set[str]:
-    """The Wikidata items of a city's partners, read through cdkg's own vocabulary."""
+    """The Wikidata items of a city's sister cities, read through cdkg's own vocabulary."""
     rows = graph.query(
         f"""PREFIX cdkg: <{CDKG}> PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
         SELECT ?wd WHERE {{ ?c skos:exactMatch <{WD}{city_qid}> .
           {{ ?t cdkg:iranianCity ?c ; cdkg:partnerCity ?p }} UNION
           {{ ?t cdkg:partnerCity ?c ; cdkg:iranianCity ?p }}
+          ?t a cdkg:SisterCityTie .
           ?p skos:exactMatch ?wd }}"""
     )
     return {str(row[0]) for row in rows}  # type: ignore[index]
@@ -81,7 +82,10 @@ def test_the_issue_example_lists_tehrans_partners(client: FlaskClient, served: D
         '?partner rdfs:label ?partnerLabel FILTER(lang(?partnerLabel)="en") }',
     )
     assert {r["partner"] for r in rows} == linked_partners(served.get_context(CDKG_GRAPH), TEHRAN)
-    assert {"Los Angeles", "Paris", "Moscow", "Bishkek"} <= {r["partnerLabel"] for r in rows}
+    labels = {r["partnerLabel"] for r in rows}
+    assert {"Los Angeles", "Moscow", "Bishkek"} <= labels
+    # Table 1 marks Tehran-Paris, -Milan and -Baghdad as cooperation MoUs: not twinnings, no P190
+    assert not {"Paris", "Milan", "Baghdad"} & labels
     assert len(rows) == len({r["partner"] for r in rows}), "one row per partner"
 
 
@@ -96,7 +100,7 @@ def test_twinning_is_stated_from_both_sides(client: FlaskClient) -> None:
     assert not ask(client, "ASK { ?a wdt:P190 ?b FILTER NOT EXISTS { ?b wdt:P190 ?a } }")
 
 
-def test_statements_tell_sister_cities_from_mous(client: FlaskClient) -> None:
+def test_p190_statements_are_sister_city_ties_only(client: FlaskClient) -> None:
     query = """PREFIX dcterms: <http://purl.org/dc/terms/>
     SELECT ?partner ?kind ?start WHERE {
       wd:Q3616 p:P190 ?statement .
@@ -104,14 +108,19 @@ def test_statements_tell_sister_cities_from_mous(client: FlaskClient) -> None:
       OPTIONAL { ?statement pq:P580 ?start }
     }"""
     rows = {r["partner"]: r for r in select(client, query)}
-    assert rows[WD + PARIS]["kind"] == CDKG + "CooperationMoU"  # Table 1: Tehran-Paris, MoU
-    assert rows[WD + LOS_ANGELES]["kind"] == CDKG + "SisterCityTie"
+    assert WD + PARIS not in rows  # Table 1: Tehran-Paris is a cooperation MoU, not a twinning
+    assert {r["kind"] for r in rows.values()} == {CDKG + "SisterCityTie"}
     assert rows[WD + LOS_ANGELES]["start"].startswith("1972-01-01T00:00:00")  # Table 1: 1972
+    assert not ask(
+        client,
+        "PREFIX cdkg: <https://w3id.org/cdkg/ontology#>\n"
+        "ASK { ?st ps:P190 ?o ; prov:wasDerivedFrom ?tie . ?tie a cdkg:CooperationMoU }",
+    )
 
 
-def test_sister_cities_and_mous_add_up_to_the_papers_counts(client: FlaskClient) -> None:
-    """61 sister-city ties and 9 MoUs (the text): the statements from the Iranian side, counted
-    by kind, give these numbers less the ties whose partner has no Wikidata item."""
+def test_sister_cities_add_up_to_the_papers_count(client: FlaskClient) -> None:
+    """61 sister-city ties (the text, line 1178): the statements from the Iranian side give this
+    number less the ties whose partner has no Wikidata item; no MoU has a statement."""
     query = """PREFIX dcterms: <http://purl.org/dc/terms/>
     PREFIX cdkg: <https://w3id.org/cdkg/ontology#>
     SELECT ?kind (COUNT(DISTINCT ?tie) AS ?n) WHERE {
@@ -121,15 +130,13 @@ def test_sister_cities_and_mous_add_up_to_the_papers_counts(client: FlaskClient)
     unlinked = select(
         client,
         """PREFIX cdkg: <https://w3id.org/cdkg/ontology#>
-        SELECT ?kind (COUNT(?tie) AS ?n) WHERE { GRAPH <https://w3id.org/cdkg/graph/cdkg> {
-          ?tie a ?kind ; cdkg:iranianCity ?a ; cdkg:partnerCity ?b .
-          FILTER (?kind IN (cdkg:SisterCityTie, cdkg:CooperationMoU))
+        SELECT (COUNT(?tie) AS ?n) WHERE { GRAPH <https://w3id.org/cdkg/graph/cdkg> {
+          ?tie a cdkg:SisterCityTie ; cdkg:iranianCity ?a ; cdkg:partnerCity ?b .
           FILTER (NOT EXISTS { ?a skos:exactMatch ?x } || NOT EXISTS { ?b skos:exactMatch ?y })
-        } } GROUP BY ?kind""",
+        } }""",
     )
-    missing = {r["kind"].rsplit("#", 1)[1]: int(r["n"]) for r in unlinked}
-    assert counts["SisterCityTie"] + missing.get("SisterCityTie", 0) == 61
-    assert counts["CooperationMoU"] + missing.get("CooperationMoU", 0) == 9
+    assert set(counts) == {"SisterCityTie"}
+    assert counts["SisterCityTie"] + int(unlinked[0]["n"]) == 61
 
 
 def test_memberships_are_p463(client: FlaskClient) -> None:

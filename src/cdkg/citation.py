@@ -32,15 +32,32 @@ def query_sha256(query: CannedQuery) -> str:
 
 
 def paper_reference(graph: Graph) -> str:
-    """The paper as a reference line, read from the graph (its labels and journal)."""
+    """The paper as a reference line, read from its record in the graph: the Persian title, the
+    English one marked as the project's translation (the article's own could not be confirmed),
+    the journal issue, the pages and the landing page."""
     titles = {
         lit.language: str(lit)
         for lit in graph.objects(PAPER, RDFS.label)
         if isinstance(lit, Literal)
     }
-    journal = graph.value(PAPER, URIRef(SCHEMA + "isPartOf"))
-    parts = [f"«{titles['fa']}»" if "fa" in titles else None, titles.get("en")]
-    parts.append(str(journal) if journal is not None else None)
+    issue = graph.value(PAPER, URIRef(SCHEMA + "isPartOf"))
+    issue_label = next(
+        (
+            str(lit)
+            for lit in graph.objects(issue, RDFS.label)
+            if isinstance(lit, Literal) and lit.language == "en"
+        ),
+        None,
+    )
+    pages = graph.value(PAPER, URIRef(SCHEMA + "pagination"))
+    url = graph.value(PAPER, URIRef(SCHEMA + "url"))
+    parts = [
+        f"«{titles['fa']}»" if "fa" in titles else None,
+        f"[{titles['en']}: cdkg's translation of the title]" if "en" in titles else None,
+        issue_label,
+        f"pp. {pages}" if pages is not None else None,
+        str(url) if url is not None else None,
+    ]
     found = [p for p in parts if p]
     return ". ".join(found) + f" <{PAPER}>" if found else f"<{PAPER}>"
 

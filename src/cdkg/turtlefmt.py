@@ -19,8 +19,10 @@ from cdkg.graph import CDKG, parse_into
 
 PREFIXES = {
     "cdkg": CDKG,
+    "cito": Namespace("http://purl.org/spar/cito/"),
     "dcterms": DCTERMS,
     "geo": Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#"),
+    "mp": Namespace("http://purl.org/mp/"),
     "owl": OWL,
     "prov": PROV,
     "rdf": RDF,
