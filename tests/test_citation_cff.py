@@ -45,8 +45,14 @@ def test_cff_references_the_paper(kg_graph: Graph, cff: dict[str, Any]) -> None:
     (paper,) = cff["references"]
     assert paper["type"] == "article"
     assert Literal(paper["title"], lang="fa") in set(kg_graph.objects(PAPER, RDFS.label))
-    assert str(paper["volume"]) == str(kg_graph.value(PAPER, URIRef(SCHEMA + "volumeNumber")))
-    assert paper["issue"] == str(kg_graph.value(PAPER, URIRef(SCHEMA + "issueNumber")))
-    assert str(paper["year"]) == str(kg_graph.value(PAPER, URIRef(SCHEMA + "datePublished")))
+    issue = kg_graph.value(PAPER, URIRef(SCHEMA + "isPartOf"))
+    volume = kg_graph.value(issue, URIRef(SCHEMA + "isPartOf"))
+    assert str(paper["volume"]) == str(kg_graph.value(volume, URIRef(SCHEMA + "volumeNumber")))
+    assert paper["issue"] == str(kg_graph.value(issue, URIRef(SCHEMA + "issueNumber")))
+    assert str(paper["year"]) == str(kg_graph.value(issue, URIRef(SCHEMA + "datePublished")))
     assert "Foreign Policy Quarterly" in paper["journal"]
-    assert paper["url"] == str(PAPER)
+    assert f"{paper['start']}-{paper['end']}" == str(
+        kg_graph.value(PAPER, URIRef(SCHEMA + "pagination"))
+    )
+    assert paper["url"] == str(kg_graph.value(PAPER, URIRef(SCHEMA + "url")))
+    assert "doi" not in paper  # none could be confirmed

@@ -18,6 +18,7 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 from rdflib.term import Node
 
+from cdkg import argument
 from cdkg.graph import CDKG, ID
 from cdkg.map import Point
 from cdkg.paperlines import line_url
@@ -93,6 +94,17 @@ class Row:
     sources: tuple[Source, ...]
 
 
+@dataclass(frozen=True)
+class Step:
+    """A step of the paper's argument (:mod:`cdkg.argument`) as the page shows it."""
+
+    conclusion: Link
+    premise: Link
+    by: str  # "the paper" or "cdkg's reading"
+    sources: tuple[Source, ...]  # the paper's lines for its step; for ours, the conclusion's
+    note: str | None
+
+
 @dataclass
 class Page:
     """What the HTML page of one entity shows."""
@@ -109,6 +121,7 @@ class Page:
     memberships: list[Row] = field(default_factory=list)
     recognitions: list[Row] = field(default_factory=list)
     incoming: list[tuple[Link, Link]] = field(default_factory=list)
+    argument: list[Step] = field(default_factory=list)
     centre: Point | None = None
     partners: list[Point] = field(default_factory=list)
 
@@ -181,6 +194,7 @@ def page(graph: Graph, iri: URIRef) -> Page:
     )
     if (iri, RDF.type, CDKG.IranianCity) in graph or (iri, RDF.type, CDKG.ForeignCity) in graph:
         _city(graph, iri, result)
+    result.argument = [_argument_step(graph, step) for step in argument.steps(graph, iri)]
     result.incoming = [
         (link(graph, s), link(graph, p))
         for s, p in sorted(graph.subject_predicates(iri), key=lambda sp: (str(sp[0]), str(sp[1])))
@@ -220,6 +234,19 @@ def _city(graph: Graph, iri: URIRef, result: Page) -> None:
                 _sources(graph, recognition),
             )
         )
+
+
+def _argument_step(graph: Graph, step: argument.Step) -> Step:
+    """The paper's step cites its own lines; the project's reading cites none, so the page shows
+    the lines of the conclusion it reads, marked as such by ``by``."""
+    lines = sources(graph, step.link if step.by_paper else step.conclusion)
+    return Step(
+        link(graph, step.conclusion),
+        link(graph, step.premise),
+        "the paper" if step.by_paper else "cdkg's reading",
+        tuple(lines),
+        step.note,
+    )
 
 
 def _ties(graph: Graph, city: URIRef) -> Iterable[tuple[Node, Node]]:
