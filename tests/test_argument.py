@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, Namespace, URIRef
 
 from cdkg import store
 from cdkg.queries import Registry
@@ -20,6 +20,7 @@ from cdkg.settings import Settings
 from cdkg.web import create_app
 
 ID = "https://w3id.org/cdkg/id/"
+MP = Namespace("http://purl.org/mp/")
 PAPER = Path(__file__).resolve().parents[1] / "sources" / "paper" / "city-diplomacy-iran.fa.txt"
 PREFIXES = """PREFIX cdkg: <https://w3id.org/cdkg/ontology#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
@@ -208,6 +209,36 @@ def test_principle_query_lists_the_yazd_urumqi_tie(kg_dataset: Dataset, registry
     assert [(short(r["invoked_by"]), r["asserted_by"], r["lines"]) for r in dialogue] == [
         ("discourse/dialogue-among-civilisations", "paper", "756-764")
     ]
+
+
+def test_the_micropublication_view_holds_the_papers_steps_only(app: Flask) -> None:
+    dataset = app.extensions["cdkg"].dataset
+    view = dataset.get_context(URIRef("https://w3id.org/cdkg/graph/micropublication"))
+    supported = set(view.subject_objects(MP.supportedBy))
+    papers = {
+        (r[0], r[1])  # type: ignore[index]
+        for r in dataset.query(
+            PREFIXES
+            + """SELECT ?c ?p WHERE { GRAPH <https://w3id.org/cdkg/graph/cdkg> {
+              ?l cdkg:conclusion ?c ; cdkg:premise ?p ; prov:wasDerivedFrom ?loc } }"""
+        )
+    }
+    ours = {
+        (r[0], r[1])  # type: ignore[index]
+        for r in dataset.query(
+            PREFIXES
+            + """SELECT ?c ?p WHERE { GRAPH <https://w3id.org/cdkg/graph/cdkg> {
+              ?l cdkg:conclusion ?c ; cdkg:premise ?p ;
+                 prov:wasAttributedTo <https://w3id.org/cdkg/id/project> } }"""
+        )
+    }
+    assert supported == papers
+    assert not supported & ours
+    argued = set(view.subject_objects(MP.argues))
+    assert argued == {
+        (URIRef(ID + "argument/1"), URIRef(ID + "finding/1")),
+        (URIRef(ID + "argument/2"), URIRef(ID + "finding/2")),
+    }
 
 
 # -- the pages ------------------------------------------------------------------------------------

@@ -47,14 +47,19 @@ from cdkg.remote import (
 from cdkg.serialize import render
 from cdkg.served import served_dataset
 from cdkg.settings import Settings
-from cdkg.views import WIKIDATA_VIEW
+from cdkg.views import GRAPH_NS, WIKIDATA_VIEW
 from test_canned_golden import REGISTRY, golden
 from virtuoso_fixtures import Virtuoso, free_port
 
 GOLDEN = Path(__file__).parent / "golden"
 FIXTURES = Path(__file__).parent / "fixtures"
 #: The graphs ``cdkg serve`` serves, hence what ``cdkg load`` pushes.
-GRAPHS = (str(CDKG_GRAPH), str(QUERIES_GRAPH), str(WIKIDATA_VIEW))
+GRAPHS = (
+    str(CDKG_GRAPH),
+    str(QUERIES_GRAPH),
+    str(WIKIDATA_VIEW),
+    GRAPH_NS + "micropublication",
+)
 #: The small made-up graph of the validation tests: quick to load and validate.
 MINI = ("--ontology", FIXTURES / "ontology", "--shapes", FIXTURES / "shapes")
 

@@ -199,4 +199,7 @@ def test_the_cdkg_graph_is_unchanged(served: Dataset, cdkg_triples: int, view_ap
 
 def test_views_load_as_construct_queries() -> None:
     views = load_views()
-    assert [str(v.iri) for v in views] == [str(WIKIDATA_VIEW)]
+    assert [str(v.iri) for v in views] == [
+        "https://w3id.org/cdkg/graph/micropublication",
+        str(WIKIDATA_VIEW),
+    ]

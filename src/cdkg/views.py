@@ -1,10 +1,12 @@
 """Derived named graphs, built once at start-up: each ``queries/views/NAME.rq`` is a CONSTRUCT
 over the cdkg graph whose answer becomes the named graph ``https://w3id.org/cdkg/graph/NAME``.
 
-The one view today is ``wikidata-view``: the cdkg facts restated in Wikidata's own vocabulary
-(``wdt:P190``, ``p:P190``/``ps:P190``/``pq:P580``, ``wdt:P463``, ``wdt:P17``, ``wdt:P625``, labels)
-over ``wd:`` IRIs, so that a query written for the Wikidata Query Service runs unchanged against
-cdkg. Its file says what it states and why. A view is derived data: start-up validation checks the
+Two views: ``wikidata-view``, the cdkg facts restated in Wikidata's own vocabulary (``wdt:P190``,
+``p:P190``/``ps:P190``/``pq:P580``, ``wdt:P463``, ``wdt:P17``, ``wdt:P625``, labels) over ``wd:``
+IRIs, so that a query written for the Wikidata Query Service runs unchanged against cdkg; and
+``micropublication``, the paper's own steps of argument as ``mp:supportedBy`` triples, so that
+tools that read the Micropublications ontology read the paper's argument. Each file says what it
+states and why. A view is derived data: start-up validation checks the
 cdkg graph before any view exists, and the downloads carry the cdkg graph only.
 """
 

@@ -18,16 +18,16 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
+from rdflib import URIRef
 
 from cdkg import negotiation, paperlines
+from cdkg.citation import PAPER, SCHEMA
 from cdkg.resources import paper_text
 from cdkg.web.caching import cacheable
 
 bp = Blueprint("source", __name__)
 
 FORMATS = (negotiation.HTML, negotiation.TEXT)
-#: The paper's page on its publisher's site (``sources/paper/README.md``).
-LANDING_PAGE = "http://fp.ipisjournals.ir/article_33092.html"
 
 bp.add_app_template_filter(paperlines.link_lines, "line_links")
 
@@ -49,9 +49,11 @@ def lines(raw: bytes) -> list[str]:
 @bp.record_once
 def _setup(setup: BlueprintSetupState) -> None:
     raw = paper_text().read_bytes()
+    # The paper's page on its publisher's site, from its record (data/paper.ttl, schema:url).
+    landing_page = setup.app.extensions["cdkg"].dataset.value(PAPER, URIRef(SCHEMA + "url"))
     # The page uses no request state (no url_for), so it is drawn here, without a request.
     page = setup.app.jinja_env.get_template("source.html")
-    html = page.render(lines=lines(raw), landing_page=LANDING_PAGE)
+    html = page.render(lines=lines(raw), landing_page=landing_page)
     setup.app.extensions["cdkg.source"] = Paper(raw, html)
 
 
