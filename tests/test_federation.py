@@ -88,7 +88,7 @@ def test_enrich_joins_our_cities_with_the_standin(fed_server: LiveServer, standi
     assert set(tehran["wikidata_names"].split(" | ")) == set(INVENTED["Q3616"][2].values())
     calls = standin.requests[before:]
     # a bound join: one call per linked Iranian city, each carrying its item in VALUES
-    assert len(calls) == 20
+    assert len(calls) == 21  # the 21 Iranian cities of reference/entities.csv, Ramsar included
     assert all(path == "/sparql" and "VALUES" in query for _, path, query in calls)
     assert any(f"<{WD}Q42053>" in query for _, _, query in calls)
 

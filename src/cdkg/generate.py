@@ -32,7 +32,8 @@ gives scale ``s ≈ (N - 450) / 4,390``; the exact count is printed. A partial c
 of each kind, ordered so that every prefix keeps the shares above.
 
 What is kept as it is: the classification vocabulary (regions, civilisations, rings, schemes,
-measures, aims, clauses, scopes, the source paper) and Iran, copied without their provenance.
+measures, aims, clauses, scopes, the source paper) and Iran, copied without their provenance (and
+so without the paper's words, its printed forms and keywords, which must cite its lines).
 What is left out: the paper's fixed content, which does not grow with more cities (discourses,
 doctrine, recognitions, the figures of the text and Table 3); Table 2's figures are generated
 (one per country, one total per region, printed = computed) so ``queries/table2.rq`` answers.
@@ -66,6 +67,9 @@ CDKG = "https://w3id.org/cdkg/ontology#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+#: The paper's words on the copied vocabulary (cdkg:voice cdkg:paperVoice): they must cite the
+#: paper's lines, which the copy leaves out, so they are left out too.
+PAPERS_WORDS = (f"{CDKG}printedForm", "https://schema.org/keywords")
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 
 #: Prefixes of the Turtle output; predicates and classes are written with them.
@@ -201,7 +205,7 @@ def measure(files: Sequence[Path] | None = None) -> Profile:
     labels: dict[str, tuple[str, str]] = {}
     for s in sorted({s for cls in VOCABULARY for s in of_type(cls)} | {IRAN}):
         for p, objects in sorted(po[s].items()):
-            if p != PROV_DERIVED:
+            if p != PROV_DERIVED and p not in PAPERS_WORDS:
                 vocabulary.extend(f"{nodes[s]} <{p}> {o} .\n" for o in objects)
         by_lang = {
             o.language: o.value
