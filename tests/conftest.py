@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset, Graph
 
+from cdkg.engine import Engine
 from cdkg.graph import load_dataset, load_graph
+from cdkg.served import served_dataset
+from cdkg.settings import Settings
 
 # The endpoint's fixtures: apps on made-up graphs, real `cdkg serve` processes.
 pytest_plugins = ["endpoint_fixtures", "browser_fixtures", "virtuoso_fixtures"]
@@ -33,6 +36,18 @@ def kg_graph() -> Graph:
 def kg_dataset() -> Dataset:
     """The shipped ontology and data as the endpoint serves them."""
     return load_dataset()
+
+
+@pytest.fixture(scope="session")
+def kg_served() -> Dataset:
+    """The dataset ``cdkg serve`` serves by default: the shipped files plus the derived graphs."""
+    return served_dataset()
+
+
+@pytest.fixture(scope="session")
+def kg_engine(kg_served: Dataset) -> Engine:
+    """An engine over :func:`kg_served`, answering in this process as ``cdkg query`` does."""
+    return Engine(kg_served, Settings())
 
 
 @pytest.fixture(scope="session")

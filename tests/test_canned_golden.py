@@ -7,22 +7,21 @@ printed numbers in the table tests are copied from the paper's text (line number
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rdflib import Dataset
+from answers import answer_json
 
-from cdkg import store
 from cdkg.cli import main
+from cdkg.engine import Engine
 from cdkg.errors import BadParameter
-from cdkg.graph import kg_files, load_dataset
+from cdkg.served import served_dataset
 from cdkg.params import Param
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
-from cdkg.results import write_result
+from cdkg.settings import Settings
 
 GOLDEN = Path(__file__).parent / "golden"
 ID = "https://w3id.org/cdkg/id/"
@@ -37,11 +36,8 @@ def registry() -> Registry:
     return Registry.load(kg_dir("queries"))
 
 
-def run_json(dataset: Dataset, registry: Registry, name: str, **params: str) -> dict[str, Any]:
-    out = io.StringIO()
-    write_result(store.query(dataset, registry.bind(name, params)), "json", out)
-    result: dict[str, Any] = json.loads(out.getvalue())
-    return result
+def run_json(engine: Engine, registry: Registry, name: str, **params: str) -> dict[str, Any]:
+    return answer_json(engine, registry.bind(name, params))
 
 
 def golden(name: str) -> dict[str, Any]:
@@ -70,8 +66,8 @@ def test_every_query_has_a_header_and_a_golden_file(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", OURS)
-def test_result_equals_golden(kg_dataset: Dataset, registry: Registry, name: str) -> None:
-    assert run_json(kg_dataset, registry, name) == golden(name)
+def test_result_equals_golden(kg_engine: Engine, registry: Registry, name: str) -> None:
+    assert run_json(kg_engine, registry, name) == golden(name)
 
 
 @pytest.mark.slow
@@ -204,8 +200,8 @@ def test_oic_reading_counts_a_user_supplied_graph(tmp_path: Path, registry: Regi
         "<http://www.wikidata.org/prop/direct/P463> <http://www.wikidata.org/entity/Q47543> .\n",
         encoding="utf-8",
     )
-    dataset = load_dataset([("https://example.org/oic", oic)], kg_files())
-    result = run_json(dataset, registry, "rq2-islamic-share")
+    engine = Engine(served_dataset(extra_graphs=[("https://example.org/oic", oic)]), Settings())
+    result = run_json(engine, registry, "rq2-islamic-share")
     assert column(result, "ties")[1] == "6"  # Iraq's 6 ties (Table 2)
 
 
@@ -224,9 +220,9 @@ def valid(param: Param) -> str:
 
 @pytest.mark.parametrize(("name", "param"), params(), ids=lambda v: getattr(v, "name", v))
 def test_parameter_valid_value_runs(
-    kg_dataset: Dataset, registry: Registry, name: str, param: Param
+    kg_engine: Engine, registry: Registry, name: str, param: Param
 ) -> None:
-    result = run_json(kg_dataset, registry, name, **{param.name: valid(param)})
+    result = run_json(kg_engine, registry, name, **{param.name: valid(param)})
     assert result["results"]["bindings"], (name, param.name)
 
 

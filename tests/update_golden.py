@@ -11,24 +11,24 @@ The tests only compare (``tests/test_canned_golden.py``); they never write these
 from __future__ import annotations
 
 import argparse
-import io
 import json
 from pathlib import Path
 
-from cdkg import store
-from cdkg.graph import load_dataset
+from answers import answer_json
+
+from cdkg.engine import Engine
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
-from cdkg.results import write_result
+from cdkg.served import served_dataset
+from cdkg.settings import Settings
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def golden_text(name: str, registry: Registry, dataset: object) -> str:
+def golden_text(name: str, registry: Registry, engine: Engine) -> str:
     """The query's result with its default parameters, as ``cdkg query NAME --format json``."""
-    out = io.StringIO()
-    write_result(store.query(dataset, registry.bind(name, {})), "json", out)  # type: ignore[arg-type]
-    return json.dumps(json.loads(out.getvalue()), indent=2, ensure_ascii=False) + "\n"
+    result = answer_json(engine, registry.bind(name, {}))
+    return json.dumps(result, indent=2, ensure_ascii=False) + "\n"
 
 
 def main() -> None:
@@ -40,9 +40,9 @@ def main() -> None:
     names = list(args.names)
     if args.missing:
         names += [n for n in registry.names() if not (GOLDEN / f"{n}.json").exists()]
-    dataset = load_dataset()
+    engine = Engine(served_dataset(), Settings())
     for name in names:
-        (GOLDEN / f"{name}.json").write_text(golden_text(name, registry, dataset), encoding="utf-8")
+        (GOLDEN / f"{name}.json").write_text(golden_text(name, registry, engine), encoding="utf-8")
         print(f"wrote tests/golden/{name}.json")
 
 

@@ -1,8 +1,9 @@
 """What an entity page shows, read from the graph: pure functions of (graph, IRI).
 
-:func:`describe` gives the RDF of an entity: its Concise Bounded Description (the triples with it
-as subject, following blank nodes; https://www.w3.org/submission/CBD/) plus the ``rdfs:label`` of
-every IRI it links to, so a client can show names without another request. :func:`page` gives
+:func:`describe_query` is the CONSTRUCT that gives the RDF of an entity: its Concise Bounded
+Description (the triples with it as subject, following blank nodes;
+https://www.w3.org/submission/CBD/) plus the ``rdfs:label`` of every IRI it links to, so a client
+can show names without another request. :func:`page` gives
 what the HTML page shows: labels in English and Persian, the Wikidata link or why there is none,
 the facts, a city's ties, memberships and recognitions, and provenance back to the paper (table or
 section, lines of the extracted text and their link in the source viewer, footnotes and their
@@ -37,16 +38,18 @@ PREFIXES = {
 }
 
 
-def describe(graph: Graph, iri: URIRef) -> Graph:
-    """The entity's CBD in ``graph``, plus the labels of the IRIs it links to."""
-    found = graph.cbd(iri)
-    for prefix, namespace in PREFIXES.items():
-        found.bind(prefix, namespace, replace=True)
-    for obj in set(found.objects()):
-        if isinstance(obj, URIRef) and obj != iri:
-            for label in graph.objects(obj, RDFS.label):
-                found.add((obj, RDFS.label, label))
-    return found
+def describe_query(iri: URIRef) -> str:
+    """The CONSTRUCT whose answer is the entity's RDF: its triples (through blank nodes, two
+    levels deep: the data has none deeper), and the ``rdfs:label`` of every IRI it links to."""
+    me = iri.n3()
+    return f"""CONSTRUCT {{ {me} ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 . ?o ?label ?name }}
+WHERE {{
+  {{ {me} ?p ?o }}
+  UNION {{ {me} ?p ?o . FILTER (isBlank(?o)) ?o ?p2 ?o2
+          OPTIONAL {{ FILTER (isBlank(?o2)) ?o2 ?p3 ?o3 }} }}
+  UNION {{ {me} ?p ?o . FILTER (isIRI(?o) && ?o != {me}) ?o ?label ?name .
+          FILTER (?label = <http://www.w3.org/2000/01/rdf-schema#label>) }}
+}}"""
 
 
 def label(graph: Graph, node: Node, lang: str = "en") -> str:

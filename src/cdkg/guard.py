@@ -1,19 +1,22 @@
 """Admit a SPARQL query, or refuse it, before any engine sees it.
 
 The endpoint is read-only and must never reach the network or the file system on a client's
-behalf. rdflib would: it evaluates ``SERVICE`` with ``urlopen`` (``SPARQL_LOAD_GRAPHS=False`` does
-not stop that) and dereferences ``FROM`` IRIs it does not hold. So every query passes here first:
+behalf. Oxigraph would call a ``SERVICE`` endpoint itself, and rdflib (the engine of allow-listed
+SERVICE calls, :mod:`cdkg.federation`) dereferences ``FROM`` IRIs it does not hold. So every query
+passes here first:
 
-1. :func:`screen`, lexical and cheap: the length and the bracket nesting depth (rdflib's parser
-   hits ``RecursionError`` at about 24 nested parentheses or 36 braces);
-2. :func:`admit`: parse (a syntax error names its line and column), refuse updates, refuse
-   ``SERVICE`` unless its IRI is on the allow-list, refuse ``FROM``/``FROM NAMED`` naming a graph
-   the dataset does not hold.
+1. :func:`screen`: the length and the bracket nesting depth;
+2. :func:`admit`: the query read as SPARQL tokens (:mod:`cdkg.lexer`): its form (an update is
+   refused), each ``SERVICE`` (refused unless its IRI is on the allow-list) and each ``FROM`` /
+   ``FROM NAMED`` (refused if it names a graph the dataset does not hold). A decision on tokens
+   cannot be flipped by a keyword in a string, an IRI or a comment. The text is read twice, as
+   written and with its code point escapes expanded (§19.2 has a parser expand them before
+   anything else); if the two readings differ in any decision, the query is refused.
 
-The guard reads a query with rdflib's parser; Oxigraph runs it with its own. Where the two could
-read the same text differently, the guard takes the reading with the most code in it: a
-``SERVICE`` keyword that some parser would run (:func:`code_only`) but rdflib did not see is
-refused, whatever the allow-list says (:func:`_check_hidden_service`).
+A text that is not a sequence of SPARQL tokens, and a query that calls an allow-listed SERVICE
+(rdflib runs those), are read in full by rdflib's parser (:func:`read_fully`), whose reading the
+guard takes only where it finds the same SERVICE calls: where two parsers could read a text
+differently, it takes the reading with the most code in it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
 
+from cdkg import lexer
 from cdkg.errors import SPARQL_QUERY, BadQuery, Forbidden, QuerySyntaxError
 
 #: Longest query text admitted, in characters.
@@ -79,7 +83,19 @@ _FORMS = {
 
 @dataclass(frozen=True)
 class Admitted:
-    """A query that may run: its rdflib algebra, its form, and its own dataset clause."""
+    """A query that may run: its form, its own dataset clause, and the (allow-listed) SERVICE
+    endpoints it calls."""
+
+    form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
+    from_graphs: tuple[str, ...] = ()  # FROM
+    from_named: tuple[str, ...] = ()  # FROM NAMED
+    services: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """rdflib's full reading of a query (:func:`read_fully`): its algebra, its form, and its own
+    dataset clause."""
 
     query: Query
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
@@ -184,14 +200,15 @@ def expand_codepoints(text: str) -> str:
     return _CODEPOINT_ESCAPE.sub(expand, text)
 
 
-def admit(
+def read_fully(
     text: str,
     *,
     allow_service: Collection[str] = (),
     graphs: Collection[str] = (),
     base: str | None = None,
-) -> Admitted:
-    """Parse ``text`` and admit it, or raise the :class:`~cdkg.errors.CdkgError` saying why not.
+) -> Reading:
+    """Parse ``text`` with rdflib and admit it, or raise the :class:`~cdkg.errors.CdkgError`
+    saying why not.
 
     ``allow_service`` lists the endpoints SERVICE may call; ``graphs`` the named graphs the dataset
     holds (the only ones FROM may name); ``base`` resolves relative IRIs.
@@ -232,7 +249,142 @@ def admit(
     if form == "SELECT" and dict.get(parsed[1], "projection") is None:
         names = [str(v) for v in dict.get(query.algebra, "PV") or ()]
         star = tuple(sorted(names, key=lambda name: first_use(text, name)))
-    return Admitted(query, form, from_graphs, from_named, star)
+    return Reading(query, form, from_graphs, from_named, star)
+
+
+#: The forms of a query, and the keywords that start an update operation (SPARQL 1.1 Update §3).
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+_UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+_PN_LOCAL_ESCAPE = re.compile(r"\\(.)")
+
+
+def admit(
+    text: str,
+    *,
+    allow_service: Collection[str] = (),
+    graphs: Collection[str] = (),
+    prefixes: dict[str, str] | None = None,
+) -> Admitted:
+    """Read ``text`` as SPARQL tokens and admit it, or raise the :class:`~cdkg.errors.CdkgError`
+    saying why not: an update (403), a SERVICE whose endpoint is not an absolute IRI on
+    ``allow_service`` (403), a FROM naming a graph not in ``graphs`` (403), a text whose readings
+    with and without its code point escapes differ (400). ``prefixes`` are those a query may use
+    undeclared (the engine's). A text that is no sequence of tokens is read by :func:`read_fully`.
+    """
+    screen(text)
+    known = prefixes or {}
+    expanded = expand_codepoints(text)
+    try:
+        readings = {_read_tokens(variant, known) for variant in {text, expanded}}
+    except lexer.LexError:
+        full = read_fully(text, allow_service=allow_service, graphs=graphs)
+        services = tuple(
+            sorted(
+                {
+                    str(dict.get(node, "term"))
+                    for node in walk(full.query.algebra)
+                    if node.name == "ServiceGraphPattern"
+                }
+            )
+        )
+        return Admitted(full.form, full.from_graphs, full.from_named, services)
+    if len(readings) > 1:
+        raise BadQuery(
+            "the query reads differently with its \\u escapes expanded (SPARQL 1.1 Query §19.2) "
+            "and as written: its form, dataset or SERVICE calls depend on the escapes",
+            hint="write keywords, IRIs of SERVICE and FROM, and prefixed names without \\u escapes",
+            spec=f"{SPARQL_QUERY}#codepointEscape",
+        )
+    (reading,) = readings
+    form, from_graphs, from_named, services = reading
+    if form is None:
+        raise BadQuery(
+            "no query form: the text has no SELECT, ASK, CONSTRUCT or DESCRIBE",
+            hint="send a SELECT, ASK, CONSTRUCT or DESCRIBE query",
+            spec=SPARQL_QUERY,
+        )
+    if form not in QUERY_FORMS:
+        raise refuse_update()
+    allowed = set(allow_service)
+    for endpoint in services:
+        if endpoint.startswith("?") or endpoint.startswith("$"):
+            raise Forbidden(
+                "SERVICE with a variable endpoint is refused",
+                hint="name the endpoint as an IRI; it must be on the allow-list (--allow-service)",
+                spec=SERVICE_SPEC,
+            )
+        if endpoint not in allowed:
+            listed = ", ".join(sorted(allowed)) or "none"
+            raise Forbidden(
+                f"SERVICE <{endpoint}> is not on this endpoint's allow-list",
+                hint=f"allowed SERVICE endpoints: {listed}; the operator adds more with "
+                "--allow-service / CDKG_ALLOW_SERVICE",
+                spec=SERVICE_SPEC,
+            )
+    held = set(graphs)
+    for iri in (*from_graphs, *from_named):
+        if iri not in held:
+            listed = ", ".join(f"<{g}>" for g in sorted(held))
+            raise Forbidden(
+                f"FROM <{iri}> names a graph this endpoint does not hold; it never fetches "
+                "graphs from URLs or files",
+                hint=f"name one of the graphs it holds: {listed}",
+                spec=DATASET_SPEC,
+            )
+    return Admitted(form, from_graphs, from_named, services)
+
+
+_Reading = tuple[str | None, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _read_tokens(text: str, known: dict[str, str]) -> _Reading:
+    """The decisions one reading of ``text`` makes: its first operation keyword, its FROM and
+    FROM NAMED graphs, and its SERVICE endpoints (an IRI, or the variable as written; an endpoint
+    that is no absolute IRI is returned as written, and refused)."""
+    found = list(lexer.tokens(text))
+    prefixes = dict(known)
+    form: str | None = None
+    from_graphs: list[str] = []
+    from_named: list[str] = []
+    services: list[str] = []
+    for i, token in enumerate(found):
+        word = token.keyword()
+        if word == "PREFIX" and i + 2 < len(found) and found[i + 1].kind == "PNAME":
+            if found[i + 2].kind == "IRI":
+                prefixes[found[i + 1].text.split(":", 1)[0]] = found[i + 2].text[1:-1]
+        elif form is None and (word in QUERY_FORMS or word in _UPDATE_KEYWORDS):
+            form = word
+        elif word == "SERVICE":
+            j = i + 1
+            if j < len(found) and found[j].keyword() == "SILENT":
+                j += 1
+            services.append(_target(found[j], prefixes) if j < len(found) else "")
+        elif word == "FROM":
+            j = i + 1
+            named = j < len(found) and found[j].keyword() == "NAMED"
+            j += named
+            iri = _target(found[j], prefixes) if j < len(found) else ""
+            (from_named if named else from_graphs).append(iri)
+    return form, tuple(from_graphs), tuple(from_named), tuple(sorted(set(services)))
+
+
+def _target(token: lexer.Token, prefixes: dict[str, str]) -> str:
+    """The IRI a SERVICE or FROM names: an absolute ``<IRI>``, a prefixed name expanded with an
+    absolute prefix, or else the token's text as written (a variable, a relative IRI: refused)."""
+    if token.kind == "IRI" and ABSOLUTE.match(token.text[1:-1]):
+        return token.text[1:-1]
+    if token.kind == "PNAME":
+        prefix, local = token.text.split(":", 1)
+        namespace = prefixes.get(prefix)
+        if namespace is not None and ABSOLUTE.match(namespace):
+            return namespace + _PN_LOCAL_ESCAPE.sub(r"\1", local)
+    return token.text
+
+
+#: An absolute IRI: a scheme, then a colon (RFC 3987 §2.2).
+ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def first_use(text: str, name: str) -> int:

@@ -53,6 +53,17 @@ def triple_from_ox(triple: ox.Triple) -> tuple[Node, Node, Node]:
     return s, p, o
 
 
+def triple_to_ox(triple: tuple[Node, Node, Node]) -> ox.Triple:
+    """An rdflib triple as an Oxigraph one."""
+    s, p, o = (to_ox(term) for term in triple)
+    return ox.Triple(s, p, o)  # type: ignore[arg-type]
+
+
+def triple_line(triple: tuple[Node, Node, Node]) -> bytes:
+    """An rdflib triple as a line of N-Triples."""
+    return f"{triple_to_ox(triple)} .\n".encode()
+
+
 def store(graph: Graph) -> ox.Store:
     """An in-memory Oxigraph store holding ``graph``'s triples in its default graph."""
     result = ox.Store()

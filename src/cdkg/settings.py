@@ -88,7 +88,7 @@ def _graph(text: str) -> GraphSpec:
 
 
 #: The embedded stores ``--store`` names; anything else must be an external endpoint's URL.
-EMBEDDED_STORES = ("oxigraph", "rdflib")
+EMBEDDED_STORES = ("oxigraph",)
 
 
 def _store(text: str) -> str:
@@ -97,7 +97,10 @@ def _store(text: str) -> str:
         return value.lower()
     if re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
         return value
-    raise ValueError(f"{value!r} is neither oxigraph, rdflib nor an http(s) URL")
+    raise ValueError(
+        f"{value!r} is neither oxigraph nor an http(s) URL (rdflib's engine no longer answers "
+        "queries: Oxigraph does, from query text to bytes)"
+    )
 
 
 @dataclass(frozen=True)
@@ -204,9 +207,9 @@ class Settings:
         Spec(
             "CDKG_STORE",
             "--store",
-            "Where queries run: `oxigraph` (embedded, fast), `rdflib` (embedded, rdflib's own "
-            "engine), or the http(s) URL of an external SPARQL 1.1 query endpoint.",
-            "oxigraph, rdflib or URL",
+            "Where queries run: `oxigraph` (embedded), or the http(s) URL of an external "
+            "SPARQL 1.1 query endpoint.",
+            "oxigraph or URL",
             _store,
             metavar="STORE",
         ),

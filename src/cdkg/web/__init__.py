@@ -35,18 +35,17 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from flask import Flask
 from rdflib import Dataset
 
-from cdkg.engine import Engine, LongJobs
+from cdkg.engine import Engine
 from cdkg.graph import dataset_version, kg_files, load_dataset
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
 from cdkg.served import add_derived_graphs
 from cdkg.settings import Settings
-from cdkg.store import local_store, remote_backend
+from cdkg.store import OXIGRAPH
 from cdkg.web import (
     audit,
     body,
@@ -84,20 +83,13 @@ def create_app(
     way, each into its own named graph."""
     files = list(kg_files() if files is None else files)
     if dataset is None:
-        dataset = load_dataset(settings.graphs, files, store=local_store(settings.store))
+        dataset = load_dataset(settings.graphs, files)
     if queries is None:
         queries = Registry.load(kg_dir("queries"))
     add_derived_graphs(dataset, queries)  # the catalog, and views such as the Wikidata-shaped one
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    engine = Engine(
-        dataset,
-        settings,
-        backend=remote_backend(
-            settings.store, dataset, timeout=settings.timeout, max_rows=settings.max_rows
-        ),
-    )
-    engine.trusted_texts = frozenset(query.bind({}) for query in queries)
+    engine = Engine(dataset, settings, remote=_remote(settings))
     engine.start()
     app.extensions["cdkg"] = Endpoint(
         settings=settings,
@@ -107,7 +99,6 @@ def create_app(
         version=dataset_version(files),
         modified=max((f.stat().st_mtime for f in files), default=time.time()),
     )
-    _count_requests(app, engine.long_jobs)
     errors.init_app(app)
     cors.init_app(app, settings.cors_origins)
     body.init_app(app, settings.max_body)
@@ -128,16 +119,10 @@ def create_app(
     return app
 
 
-def _count_requests(app: Flask, long_jobs: LongJobs) -> None:
-    """Tell ``long_jobs`` when each request starts and ends: long queries are paused while any
-    request is being served (:class:`cdkg.engine.LongJobs`)."""
-    inner = app.wsgi_app
+def _remote(settings: Settings) -> object | None:
+    """The external store queries go to (``--store URL``), or None for the embedded one."""
+    if settings.store == OXIGRAPH:
+        return None
+    from cdkg.remote import RemoteStore  # noqa: PLC0415 - only with an external store
 
-    def counted(environ: dict[str, Any], start_response: Any) -> Any:
-        long_jobs.request_started()
-        try:
-            return inner(environ, start_response)
-        finally:
-            long_jobs.request_ended()
-
-    app.wsgi_app = counted  # type: ignore[method-assign]
+    return RemoteStore(settings.store, timeout=settings.timeout, max_rows=settings.max_rows)

@@ -1,6 +1,7 @@
 """Whole-graph downloads: ``/download/cdkg.{ttl,nt,jsonld,trig}``, linked from VoID.
 
-Each file is serialised once, on its first request, and kept. Responses carry a strong ``ETag``
+Each file is written once, on its first request, by Oxigraph from the store itself (terms exactly
+as held), and kept. Responses carry a strong ``ETag``
 (the data's version hash and the format) and ``Last-Modified`` (the newest data file), and answer
 ``304 Not Modified`` to ``If-None-Match`` / ``If-Modified-Since`` (RFC 9110 §13).
 The TriG file keeps the graph in its named graph, ``https://w3id.org/cdkg/graph/cdkg``.
@@ -10,14 +11,16 @@ from __future__ import annotations
 
 import threading
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
-from rdflib import Dataset
 
 from cdkg import negotiation
 from cdkg.errors import NotFound
+from cdkg.evaluate import GRAPHS
 from cdkg.graph import CDKG_GRAPH
-from cdkg.serialize import serialize_graph
+from cdkg.store import oxigraph_of
+from cdkg.turtlefmt import PREFIXES
 from cdkg.web.state import endpoint
 
 #: The files offered, by name.
@@ -65,13 +68,18 @@ def _serialised(name: str) -> bytes:
     cache: _Files = current_app.extensions["cdkg.downloads"]
     with cache.lock:
         if name not in cache.files:
-            dataset = endpoint().dataset
-            graph = dataset.get_context(CDKG_GRAPH)
-            if name.endswith(".trig"):
-                trig = Dataset()
-                trig.namespace_manager = dataset.namespace_manager
-                named = trig.graph(CDKG_GRAPH)
-                named += graph
-                graph = trig
-            cache.files[name] = serialize_graph(graph, DOWNLOADS[name])
+            store = oxigraph_of(endpoint().dataset)
+            if store is None:
+                raise NotFound("this server holds no dataset to download")
+            graph = ox.NamedNode(str(CDKG_GRAPH))
+            chosen = GRAPHS[DOWNLOADS[name]]
+            house = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+            prefixes = house if chosen in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+            if chosen is ox.RdfFormat.TRIG:
+                quads = store.quads_for_pattern(None, None, None, graph)
+                cache.files[name] = ox.serialize(quads, format=chosen, prefixes=prefixes) or b""
+            else:
+                cache.files[name] = (
+                    store.dump(format=chosen, from_graph=graph, prefixes=prefixes) or b""
+                )
         return cache.files[name]

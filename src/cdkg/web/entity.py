@@ -4,9 +4,10 @@ that page).
 
 Formats, negotiated from ``Accept`` (``format=`` overrides): an HTML page for people (the default
 for browsers and for ``*/*``), Turtle, JSON-LD, N-Triples and RDF/XML. The RDF of an entity is its
-CBD plus the labels of what it links to (:func:`cdkg.entities.describe`); of the ontology, every
-term's CBD. An id the graph does not hold is a 404 JSON error. The graph is read with rdflib's
-triple API (read-only, safe from the server's threads): no SPARQL parsing on the request path.
+CBD plus the labels of what it links to (:func:`cdkg.entities.describe_query`, answered by the
+engine like any query); of the ontology, every term's CBD. An id the graph does not hold is a 404
+JSON error. The HTML page reads the graph with rdflib's triple API (read-only, safe from the
+server's threads).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 
 from cdkg import entities, negotiation
 from cdkg.errors import NotFound
+from cdkg.evaluate import QueryRequest, serialize_rdflib
 from cdkg.graph import CDKG, CDKG_GRAPH, ID
 from cdkg.map import svg
-from cdkg.serialize import serialize_graph
 from cdkg.web.state import endpoint
 
 bp = Blueprint("entity", __name__)
@@ -82,7 +83,11 @@ def entity(rest: str) -> Response:
         model = entities.page(dataset, iri)
         mapped = svg(model.centre, model.partners) if model.centre is not None else None
         return _respond(render_template("entity.html", page=model, map=mapped), chosen)
-    return _respond(serialize_graph(entities.describe(dataset, iri), chosen), chosen)
+    # The RDF is Oxigraph's answer to a CONSTRUCT, as /sparql would give it: terms as held.
+    answer = endpoint().engine.run(
+        QueryRequest(entities.describe_query(iri), format=chosen.media_type)
+    )
+    return _respond(answer.body, chosen)
 
 
 @bp.route("/ontology")
@@ -90,7 +95,7 @@ def ontology() -> Response:
     graph = current_app.extensions["cdkg.ontology"].graph()
     chosen = _negotiate()
     if chosen is not negotiation.HTML:
-        return _respond(serialize_graph(graph, chosen), chosen)
+        return _respond(serialize_rdflib(graph, chosen), chosen)
     terms = []
     for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty):
         for term in sorted(graph.subjects(RDF.type, kind), key=str):

@@ -27,7 +27,6 @@ from rdflib import Dataset
 
 from cdkg.errors import CdkgError
 from cdkg.snapshot import NotConforming
-from cdkg.worker import FORK_LOCK
 
 log = logging.getLogger("cdkg.serve")
 
@@ -50,9 +49,8 @@ class Reloader:
     """Rebuilds the app when asked (:meth:`request`, e.g. from a signal handler): ``load`` gives a
     validated dataset (:func:`cdkg.snapshot.load_snapshot`), ``make_app`` the app serving it.
 
-    ``make_app`` runs rdflib's SPARQL parser in this process (the views, the engine's warm-up)
-    while the server forks query workers, so it runs holding :data:`cdkg.worker.FORK_LOCK`: queries
-    wait for it (well under a second) rather than fork mid-parse."""
+    The engine of the app replaced is stopped once the queries it may still be answering have
+    run out their time limit."""
 
     def __init__(
         self,
@@ -85,8 +83,7 @@ class Reloader:
         log.info("reload: loading and validating the data files again")
         try:
             dataset = self.load()
-            with FORK_LOCK:
-                app = self.make_app(dataset)
+            app = self.make_app(dataset)
         except NotConforming as err:
             log.error("reload refused, still serving the previous data:\n%s", err.text())
             return False
@@ -103,13 +100,13 @@ class Reloader:
         replaced, self.target.app = self.target.app, app
         self.reloads += 1
         previous = replaced.extensions.get("cdkg")
-        if previous is not None:  # its idle query workers hold the old snapshot's pages
-            previous.engine.close()
+        if previous is not None:  # its engine processes hold the old snapshot's pages
+            grace = previous.settings.timeout + 1
+            threading.Timer(grace, previous.engine.close).start()
         # The old app is garbage once its last request ends; the new engine froze it with the
-        # rest (gc.freeze), so thaw, collect what is already free, and freeze the survivors.
+        # rest (gc.freeze, before its fork), so thaw, collect what is already free.
         gc.unfreeze()
         gc.collect()
-        gc.freeze()
         state = app.extensions["cdkg"]
         log.info(
             "reload done: now serving data version %s (%d triples)",

@@ -31,10 +31,10 @@ from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.task import ErrorTask, Task, WSGITask
 from waitress.utilities import RequestEntityTooLarge
 
+from cdkg.engine import QUERIES_PER_WORKER
 from cdkg.graph import kg_files
 from cdkg.settings import Settings
 from cdkg.snapshot import NotConforming, load_snapshot
-from cdkg.store import local_store
 from cdkg.validate import load_checks, load_shapes
 from cdkg.web import create_app
 from cdkg.web.body import TOO_LARGE
@@ -62,8 +62,7 @@ def serve(
     rules, checks = load_shapes(shapes), load_checks(shapes / "checks" if shapes else None)
 
     def load() -> Dataset:
-        store = local_store(settings.store)
-        return load_snapshot(settings.graphs, files, rules, checks, store=store)
+        return load_snapshot(settings.graphs, files, rules, checks)
 
     try:
         app = create_app(settings, load(), files=files)
@@ -74,14 +73,14 @@ def serve(
     state = app.extensions["cdkg"]
     log.info(
         "serving %d triples (%d named graphs) at http://%s:%d/sparql; timeout %g s, "
-        "row cap %d, %d query workers; SIGHUP reloads the data",
+        "row cap %d, %d queries at once; SIGHUP reloads the data",
         len(state.dataset),
         len(state.engine.graphs),
         settings.host,
         settings.port,
         settings.timeout,
         settings.max_rows,
-        settings.workers,
+        QUERIES_PER_WORKER,
     )
     wsgi = SwappableApp(app)
 
@@ -93,7 +92,7 @@ def serve(
         wsgi,
         host=settings.host,
         port=settings.port,
-        threads=settings.workers + EXTRA_THREADS,
+        threads=QUERIES_PER_WORKER + EXTRA_THREADS,
         # waitress buffers a whole body before the app sees it. Up to this size it reads the body
         # and the app answers 413 on a connection that stays open; beyond it, waitress reads no
         # body and _Channel has the app answer 413 all the same, then closes the connection.

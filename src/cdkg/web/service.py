@@ -19,8 +19,8 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, VOID, XSD
 
 from cdkg import negotiation, store
+from cdkg.evaluate import serialize_rdflib
 from cdkg.graph import CDKG_GRAPH
-from cdkg.serialize import serialize_graph
 from cdkg.web.dump import DOWNLOADS
 from cdkg.web.state import Endpoint
 
@@ -63,7 +63,7 @@ class Descriptions:
                 build = service_description if kind == "sd" else void_description
                 if len(self._cache) >= KEPT:  # one per Host header: bounded, oldest out
                     self._cache.pop(next(iter(self._cache)))
-                self._cache[key] = serialize_graph(build(self, request.host_url), chosen)
+                self._cache[key] = serialize_rdflib(build(self, request.host_url), chosen)
             body = self._cache[key]
         response = Response(body, content_type=chosen.media_type)
         response.vary.add("Accept")
