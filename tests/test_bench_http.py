@@ -1,4 +1,5 @@
-"""``cdkg bench-http``: its statistics and ratios (nothing here is timed)."""
+"""``cdkg bench-http`` and the benchmarks' HTTP helpers: statistics, ratios, row counts, prefix
+declarations and wrk's figures (nothing here is timed)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def test_percentile_of_nothing_is_nan():
 def test_summarize_counts_answers_per_second():
     stats = bench_http.summarize([0.1, 0.2, 0.3, 0.4], errors=2, wrong_rows=1, elapsed=2.0)
     assert stats == bench_http.Stats(
-        answered=4, errors=2, wrong_rows=1, per_second=2.0, p50=0.2, p99=0.4
+        answered=4, errors=2, wrong_rows=1, per_second=2.0, p50=0.2, p99=0.4, p90=0.4
     )
 
 
@@ -40,6 +41,7 @@ def test_summarize_with_no_answers_has_no_latency():
     stats = bench_http.summarize([], errors=20, wrong_rows=0, elapsed=5.0)
     assert stats.per_second == 0
     assert math.isnan(stats.p50)
+    assert math.isnan(stats.p90)
     assert math.isnan(stats.p99)
 
 
@@ -55,3 +57,72 @@ def test_ratio_is_ours_over_the_peer(ours, peer, expected):
 def test_rows_counts_bindings_and_ask():
     assert bench_http.rows(b'{"head": {"vars": ["x"]}, "results": {"bindings": [{}, {}]}}') == 2
     assert bench_http.rows(b'{"head": {}, "boolean": false}') == 1
+
+
+def test_rows_of_n_triples_are_its_lines():
+    body = b"<a> <b> <c> .\n<a> <b> <d> .\n\n"
+    assert bench_http.rows(body, bench_http.NTRIPLES) == 2
+    assert bench_http.rows(b"", bench_http.NTRIPLES) == 0
+
+
+PREFIXES = {
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "wd": "http://www.wikidata.org/entity/",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "added"),
+    [
+        ("SELECT * WHERE { ?s rdfs:label ?o }", ["rdfs", "wd"]),
+        ("PREFIX rdfs: <urn:x#>\nSELECT * WHERE { ?s rdfs:label ?o }", ["wd"]),
+        ("  prefix wd: <urn:y#>\nprefix rdfs: <urn:x#>\nASK {}", []),
+        ("# PREFIX rdfs: in a comment does not count\nASK {}", ["rdfs", "wd"]),
+    ],
+)
+def test_declared_adds_the_prefixes_the_text_does_not_declare(text, added):
+    got = bench_http.declared(text, PREFIXES)
+    assert got.endswith(text)
+    head = got[: len(got) - len(text)]
+    assert head == "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in added)
+
+
+def test_unique_text_differs_by_its_number_and_keeps_the_query():
+    a, b = bench_http.unique_text("ASK {}", 1), bench_http.unique_text("ASK {}", 2)
+    assert a != b
+    assert a.startswith("ASK {}\n#")
+
+
+WRK = {
+    "requests": 1000,
+    "duration_us": 2_000_000,
+    "connect": 0,
+    "read": 0,
+    "write": 0,
+    "status": 0,
+    "timeout": 0,
+    "wrong": 0,
+    "p50_us": 1500,
+    "p90_us": 3000,
+    "p99_us": 9000,
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "answered", "errors", "wrong", "per_second"),
+    [
+        ({}, 1000, 0, 0, 500.0),
+        ({"status": 100}, 900, 100, 0, 450.0),  # non-200 answers are errors, not answers
+        ({"wrong": 10}, 990, 0, 10, 495.0),  # answers of another length are wrong
+        ({"timeout": 3, "read": 2, "connect": 1}, 1000, 6, 0, 500.0),
+        ({"requests": 0}, 0, 0, 0, 0.0),
+    ],
+)
+def test_wrk_stats_count_only_right_answers(changes, answered, errors, wrong, per_second):
+    stats = bench_http.wrk_stats({**WRK, **changes})
+    assert (stats.answered, stats.errors, stats.wrong_rows) == (answered, errors, wrong)
+    assert stats.per_second == per_second
+    if answered:
+        assert (stats.p50, stats.p90, stats.p99) == (0.0015, 0.003, 0.009)
+    else:
+        assert math.isnan(stats.p50)

@@ -1,113 +1,219 @@
-"""The engine and its worker processes, without HTTP."""
+"""The engine (:mod:`cdkg.engine`): queries answered in forked engine children, a runaway one
+killed at the time limit while others are served, a dead child turned into a 503, the children
+holding none of the server's files, nothing left running after ``close()``, and the cache.
+
+These run real processes: the engine master and its children, forked from the test process.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from rdflib import Dataset, Literal, Namespace, URIRef
-from rdflib.namespace import RDF, RDFS
-from rdflib.plugins.sparql.evaluate import evalQuery
+from rdflib import Literal, URIRef
 
-from cdkg import guard
-from cdkg.engine import Engine, QueryRequest, join_bgps_lazily
-from cdkg.errors import BadQuery, QuerySyntaxError, QueryTimeout
+from cdkg.engine import LONG_AFTER, Engine, running
+from cdkg.errors import QuerySyntaxError, QueryTimeout, ServiceUnavailable
+from cdkg.evaluate import QueryRequest
 from cdkg.settings import Settings
-from cdkg.worker import run_forked
+from cdkg.store import new_dataset
 
-EX = Namespace("https://example.org/")
-
-
-@pytest.fixture(scope="module")
-def towns() -> Dataset:
-    """300 made-up ties between made-up towns, each town labelled in two languages."""
-    dataset = Dataset(default_union=True)
-    graph = dataset.graph(URIRef("https://example.org/graph"))
-    for i in range(300):
-        tie, town, partner = EX[f"tie{i}"], EX[f"town{i}"], EX[f"partner{i}"]
-        graph.add((tie, RDF.type, EX.Tie if i % 2 else EX.MoU))
-        graph.add((tie, EX.town, town))
-        graph.add((tie, EX.partner, partner))
-        for node in (town, partner):
-            graph.add((node, RDFS.label, Literal(f"{node} en", lang="en")))
-            graph.add((node, RDFS.label, Literal(f"{node} fa", lang="fa")))
-    return dataset
-
-
-VALUES_IN_THE_MIDDLE = """
-PREFIX ex: <https://example.org/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?tie ?kind ?town_label ?partner_label WHERE {
-  ?tie a ?class ; ex:town ?town ; ex:partner ?partner .
-  VALUES (?class ?kind) { (ex:Tie "tie") (ex:MoU "mou") }
-  ?town rdfs:label ?town_label .
-  FILTER (lang(?town_label) = "en")
-  ?partner rdfs:label ?partner_label .
-  FILTER (lang(?partner_label) = "en")
-}"""
-
-
-def solutions(dataset: Dataset, text: str, lazy: bool) -> set[tuple[str, ...]]:
-    query = guard.admit(text).query
-    if lazy:
-        join_bgps_lazily(query.algebra)
-    return {
-        tuple(sorted(f"{k}={v}" for k, v in row.items()))
-        for row in evalQuery(dataset, query)["bindings"]
-    }
-
-
-def test_values_between_patterns_is_not_a_cross_product(towns):
-    """Regression: rdflib evaluated the patterns after VALUES as a cross product (378 s on a
-    canned query of this shape); the lazy join answers the same rows at once."""
-    assert join_bgps_lazily(guard.admit(VALUES_IN_THE_MIDDLE).query.algebra) == 1
-    started = time.monotonic()
-    lazy = solutions(towns, VALUES_IN_THE_MIDDLE, lazy=True)
-    assert time.monotonic() - started < 5
-    assert len(lazy) == 300
-    values_first = VALUES_IN_THE_MIDDLE.replace(
-        '  VALUES (?class ?kind) { (ex:Tie "tie") (ex:MoU "mou") }\n', ""
-    ).replace("WHERE {\n", 'WHERE {\n  VALUES (?class ?kind) { (ex:Tie "tie") (ex:MoU "mou") }\n')
-    assert lazy == solutions(towns, values_first, lazy=False)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "SELECT * { ?t a ex:Tie . VALUES ?x { 1 2 } ?t ex:town ?w }",
-        "SELECT * { ?t ex:town ?w . { SELECT ?w WHERE { ?w ?p ?l } LIMIT 3 } ?t a ?c }",
-        "SELECT * { ?t ex:town ?w OPTIONAL { ?w <urn:none> ?x } ?t a ?c }",
-    ],
+G = "http://example.org/g"
+#: Runs until it is killed: a cross product Oxigraph evaluates row by row, counted at the end.
+RUNAWAY = (
+    "SELECT (COUNT(*) AS ?n) WHERE { "
+    + " ".join(f"VALUES ?v{i} {{ {' '.join(str(n) for n in range(40))} }}" for i in range(9))
+    + " }"
 )
-def test_lazy_joins_give_the_same_answers(towns, text):
-    text = "PREFIX ex: <https://example.org/> " + text
-    assert solutions(towns, text, lazy=True) == solutions(towns, text, lazy=False)
+QUICK = f"SELECT ?s WHERE {{ GRAPH <{G}> {{ ?s ?p ?o }} }} ORDER BY ?s LIMIT 3"
 
 
-def test_run_forked_returns_the_answer():
-    assert run_forked(lambda: ("ok", os.getpid()), timeout=5)[1] != os.getpid()
+def make_engine(**settings: object) -> Engine:
+    dataset = new_dataset()
+    graph = dataset.graph(URIRef(G))
+    for n in range(50):
+        graph.add(
+            (URIRef(f"http://example.org/s{n:02}"), URIRef("http://example.org/p"), Literal(n))
+        )
+    return Engine(dataset, Settings(**settings))  # type: ignore[arg-type]
 
 
-def test_run_forked_carries_errors_with_their_fields():
-    def fail() -> None:
-        raise QuerySyntaxError("Expected something", line=3, column=7, hint="look")
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    with running(make_engine(timeout=2.0, cache_entries=0)) as started:
+        yield started
 
+
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def master_pid(engine: Engine) -> int:
+    master = engine._master
+    assert master is not None
+    return master.pid
+
+
+def rows(body: bytes) -> list[str]:
+    return [r["s"]["value"] for r in json.loads(body)["results"]["bindings"]]
+
+
+def test_run_answers_as_execute_does(engine: Engine) -> None:
+    request = QueryRequest(QUICK, format="json")
+    forked = engine.run(request)
+    here = engine.execute(request, math.inf)
+    assert forked == here
+    assert rows(forked.body) == [f"http://example.org/s{n:02}" for n in range(3)]
+
+
+def test_a_child_answers_one_query_after_another(engine: Engine) -> None:
+    for n in range(5):
+        engine.run(QueryRequest(f"{QUICK} # {n}", format="json"))
+    assert len(children_of(master_pid(engine))) == 1  # one child, kept and reused
+
+
+def test_errors_come_back_with_their_fields(engine: Engine) -> None:
     with pytest.raises(QuerySyntaxError) as caught:
-        run_forked(fail, timeout=5)
-    assert (caught.value.line, caught.value.column, caught.value.hint) == (3, 7, "look")
-    assert caught.value.to_json()["error"]["line"] == 3
+        engine.run(QueryRequest("SELECT * WHERE {\n  ?s ?p", format="json"))
+    body = caught.value.to_json()["error"]
+    assert (body["type"], body["status"], body["line"]) == ("QuerySyntaxError", 400, 2)
 
 
-def test_run_forked_kills_at_the_deadline():
-    started = time.monotonic()
-    with pytest.raises(QueryTimeout):
-        run_forked(lambda: time.sleep(30), timeout=0.5)
-    assert time.monotonic() - started < 1.5
+def test_a_runaway_query_is_stopped_at_the_limit_while_others_are_served(engine: Engine) -> None:
+    outcome: dict[str, object] = {}
+
+    def runaway() -> None:
+        started = time.monotonic()
+        try:
+            engine.run(QueryRequest(RUNAWAY, format="json"))
+        except QueryTimeout as err:
+            outcome["error"] = err
+        outcome["took"] = time.monotonic() - started
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.5)
+    quick_started = time.monotonic()
+    assert rows(engine.run(QueryRequest(QUICK, format="json")).body)
+    quick_took = time.monotonic() - quick_started
+    thread.join(10)
+    assert isinstance(outcome.get("error"), QueryTimeout)
+    assert 2.0 <= float(outcome["took"]) < 3.0  # type: ignore[arg-type]
+    assert quick_took < 1.5  # served beside it, not after it
+    assert rows(engine.run(QueryRequest(QUICK + " # after", format="json")).body)
 
 
-def test_engine_refuses_a_query_too_deep_to_evaluate():
-    engine = Engine(Dataset(), Settings(), warm=False)
-    chain = " ".join(f"{{ ?s <urn:p> ?o{i} }} UNION" for i in range(1500)) + " { }"
-    with pytest.raises(BadQuery):
-        engine.execute(QueryRequest(f"SELECT * {{ {chain} }}"))
+def test_a_long_query_drops_to_the_lowest_priority_and_its_child_is_not_kept(
+    engine: Engine,
+) -> None:
+    master = master_pid(engine)
+
+    def runaway() -> None:
+        with pytest.raises(QueryTimeout):
+            engine.run(QueryRequest(RUNAWAY))
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(LONG_AFTER + 0.5)
+    (child,) = children_of(master)
+    nice = int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    assert nice == 19
+    thread.join(10)
+    gone_by = time.monotonic() + 5  # a killed process at nice 19 may wait for a CPU to die
+    while child in children_of(master) and time.monotonic() < gone_by:
+        time.sleep(0.05)
+    assert child not in children_of(master)
+
+
+def test_a_child_killed_from_outside_is_a_503_and_the_next_query_works(engine: Engine) -> None:
+    master = master_pid(engine)
+    engine.run(QueryRequest(QUICK, format="json"))  # a child now idles, kept
+    outcome: dict[str, BaseException] = {}
+
+    def victim() -> None:
+        try:
+            engine.run(QueryRequest(RUNAWAY))
+        except ServiceUnavailable as err:
+            outcome["error"] = err
+
+    thread = threading.Thread(target=victim)
+    thread.start()
+    time.sleep(0.3)
+    for child in children_of(master):
+        os.kill(child, 9)
+    thread.join(10)
+    assert "ended before it answered" in outcome["error"].message  # type: ignore[attr-defined]
+    assert rows(engine.run(QueryRequest(QUICK + " # again", format="json")).body)
+
+
+def test_a_query_that_needs_too_much_memory_is_a_503() -> None:
+    """A million rows of a kilobyte each, sorted: Oxigraph must hold them all, past the child's
+    address-space limit (MEMORY_HEADROOM above its size), and aborts; the server answers."""
+    text = (
+        "SELECT ?x WHERE { "
+        + " ".join(f"VALUES ?d{i} {{ {' '.join(str(n) for n in range(10))} }}" for i in range(6))
+        + f' BIND(CONCAT(STR(?d0), STR(?d1), STR(?d2), STR(?d3), STR(?d4), "{"x" * 1500}") AS ?x)'
+        + " } ORDER BY DESC(?x)"
+    )
+    with running(make_engine(timeout=60.0, cache_entries=0, max_rows=1)) as engine:
+        with pytest.raises(ServiceUnavailable, match="memory"):
+            engine.run(QueryRequest(text))
+        assert rows(engine.run(QueryRequest(QUICK, format="json")).body)
+
+
+def test_a_child_holds_none_of_the_servers_files(engine: Engine, tmp_path: Path) -> None:
+    with (tmp_path / "held.txt").open("w") as held:
+        engine.run(QueryRequest(QUICK, format="json"))
+        (child,) = children_of(master_pid(engine))
+        targets = [str(fd.readlink()) for fd in Path(f"/proc/{child}/fd").iterdir()]
+    assert held.name not in targets
+    # its standard streams, the connection it answers on, nothing else
+    assert len([t for t in targets if t.startswith("socket:")]) == 1, targets
+
+
+def test_close_stops_the_master_and_its_children() -> None:
+    engine = make_engine()
+    engine.start()
+    engine.run(QueryRequest(QUICK, format="json"))
+    master = master_pid(engine)
+    assert children_of(master)
+    engine.close()
+    assert not Path(f"/proc/{master}").exists() or not children_of(master)
+    with pytest.raises(ProcessLookupError):
+        os.kill(master, 0)
+
+
+def test_a_killed_master_is_forked_again() -> None:
+    with running(make_engine(cache_entries=0)) as engine:
+        os.kill(master_pid(engine), 9)
+        time.sleep(0.2)
+        assert rows(engine.run(QueryRequest(QUICK, format="json")).body)
+
+
+def test_answers_are_cached_and_the_cache_can_be_turned_off() -> None:
+    with running(make_engine(cache_entries=8)) as engine:
+        first = engine.run(QueryRequest(QUICK, format="json"))
+        engine.close()  # no engine process left: only the cache can answer
+        engine._master_lock.acquire()  # and none may be forked
+        try:
+            assert engine.run(QueryRequest(QUICK, format="json")) is first
+        finally:
+            engine._master_lock.release()
+    with running(make_engine(cache_entries=0)) as engine:
+        first = engine.run(QueryRequest(QUICK, format="json"))
+        assert engine.run(QueryRequest(QUICK, format="json")) is not first

@@ -44,9 +44,10 @@ from cdkg.remote import (
     StoreUnavailable,
     with_prefixes,
 )
-from cdkg.serialize import render
+from cdkg.evaluate import write_evaluated
 from cdkg.served import served_dataset
 from cdkg.settings import Settings
+from cdkg.store import PREFIXES
 from cdkg.views import GRAPH_NS, WIKIDATA_VIEW
 from test_canned_golden import REGISTRY, golden
 from virtuoso_fixtures import Virtuoso, free_port
@@ -270,11 +271,9 @@ def test_undeclared_wdqs_prefixes_reach_the_store_declared(remote: RemoteStore) 
 @pytest.mark.parametrize("name", golden_params())
 def test_canned_query_through_remote_store_equals_golden(remote: RemoteStore, name: str) -> None:
     text = REGISTRY.bind(name, {})
-    admitted = guard.admit(text)
+    admitted = guard.admit(text, prefixes=PREFIXES)
     result = remote.evaluate(text, admitted.form, GRAPHS, GRAPHS)
-    rendered = render(
-        result, admitted.form, negotiation.SPARQL_JSON, 100_000, variables=admitted.star_variables
-    )
+    rendered = write_evaluated(result, admitted.form, negotiation.SPARQL_JSON, 100_000)
     ordered = is_ordered(name)
     assert comparable(json.loads(rendered.body), ordered) == comparable(golden(name), ordered)
 

@@ -49,7 +49,7 @@ from fuzz_report import (
 
 __all__ = ["fuzz_server", "tally"]  # fixtures, from fuzz_report
 
-STORES = ("oxigraph", "rdflib")
+STORES = ("oxigraph",)
 CANNED = tuple(path.read_text(encoding="utf-8") for path in sorted(REPO.glob("queries/*.rq")))
 SEEDS = (
     "SELECT * WHERE { ?s ?p ?o } LIMIT 3",

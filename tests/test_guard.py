@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+import json
+import math
+
+from rdflib import Literal, URIRef
+
 from cdkg import guard
+from cdkg.engine import Engine
 from cdkg.errors import BadQuery, Forbidden, QuerySyntaxError
+from cdkg.evaluate import QueryRequest
+from cdkg.settings import Settings
+from cdkg.store import new_dataset
 
 
 def _short(value: object) -> str:
@@ -41,7 +50,7 @@ ADMITTED = [
 
 @pytest.mark.parametrize(("query", "form", "from_graphs", "from_named"), ADMITTED, ids=_short)
 def test_admits(query, form, from_graphs, from_named):
-    admitted = guard.admit(query, allow_service=ALLOWED, graphs=GRAPHS, base="http://h/sparql")
+    admitted = guard.admit(query, allow_service=ALLOWED, graphs=GRAPHS)
     assert (admitted.form, admitted.from_graphs, admitted.from_named) == (
         form,
         from_graphs,
@@ -66,38 +75,22 @@ REFUSED = [
     ("SELECT * { OPTIONAL { SERVICE <http://evil.example/> {} } }", Forbidden, "evil"),
     ("PREFIX e: <http://evil.example/> SELECT * { SERVICE e: {} }", Forbidden, "evil"),
     ("SELECT (EXISTS { SERVICE <http://evil.example/> {} } AS ?b) {}", Forbidden, "evil"),
-    # rdflib calls the first SERVICE it finds in the text: an allowed IRI must not smuggle one
-    (
-        'SELECT * { ?x ?y "SERVICE <http://evil.example/> { ?s ?p ?o }" . '
-        "SERVICE <http://allowed.example/sparql> { ?s ?p ?o } }",
-        Forbidden,
-        "cannot be checked",
-    ),
-    ("SELECT * { SERVICE SILENT <http://allowed.example/sparql> {} }", Forbidden, "checked"),
     # FROM never fetches: files and URLs that are not graphs of the dataset are refused
     ("SELECT * FROM <file:///etc/hostname> { ?s ?p ?o }", Forbidden, "file:///etc/hostname"),
     ("SELECT * FROM NAMED <http://example.org/other> { ?s ?p ?o }", Forbidden, "never fetches"),
     ("ASK FROM <http://example.org/g1> FROM <https://evil.example/x.ttl> {}", Forbidden, "evil"),
-    # malformed
-    ("SELECT * WHERE { ?s ?p", QuerySyntaxError, "line 1"),
-    ("SELEKT * {}", QuerySyntaxError, "column"),
-    ("SELECT * { ?s foo:bar ?o }", BadQuery, "foo"),
     ("", BadQuery, "empty"),
-    ("  # only a comment\n", QuerySyntaxError, "line"),
-    ("SELECT ?x WHERE { ?x ?y '\\uZZZZ' }", QuerySyntaxError, "line"),
+    ("  # only a comment\n", QuerySyntaxError, "line 2, column 1"),
+    ("PREFIX a: <http://a/>\n  SELEKT * {}", QuerySyntaxError, "line 2, column 3"),
+    ("SELECT * { ?s foo:bar ?o }", BadQuery, "foo:"),
     # limits
     ("SELECT * WHERE " + "{ " * 17 + "} " * 17, BadQuery, "17 deep"),
     ("ASK { FILTER(" + "(" * 40 + "1" + ")" * 40 + ") }", BadQuery, "at most 16"),
     ("SELECT * WHERE " + "{ " * 2500 + "} " * 2500, BadQuery, "deep"),
     ("ASK {} #" + "x" * guard.MAX_QUERY_CHARS, BadQuery, "characters long"),
-    # a long flat chain that blows rdflib's recursion without nesting brackets
-    (
-        "SELECT * {"
-        + " ".join(f"?s{i} <p> ?o{i} . OPTIONAL {{ ?o{i} <q> 'x' }}" for i in range(500))
-        + "}",
-        BadQuery,
-        "nested",
-    ),
+    # a long flat chain overflows Oxigraph's stack without nesting brackets
+    ("ASK { FILTER(" + "+".join(["1"] * 8000) + " > 0) }", BadQuery, "8,000 operators"),
+    ("ASK { FILTER(" + " || ".join(["true"] * 1002) + ") }", BadQuery, "1,001 operators"),
 ]
 
 
@@ -110,9 +103,81 @@ def test_refuses(query, error, words):
     assert caught.value.hint, "every refusal says how to fix it"
 
 
-def test_syntax_error_names_line_and_column():
+#: Refused on the way through the query path (the guard, then Oxigraph's parser, then rdflib's
+#: for a SERVICE query): (query, error class, words the message must contain).
+PATH_REFUSED = [
+    # malformed: Oxigraph's parser says where
+    ("SELECT * WHERE { ?s ?p", QuerySyntaxError, "line 1"),
+    ("SELEKT * {}", QuerySyntaxError, "column"),
+    ("SELECT ?x WHERE { ?x ?y '\\uZZZZ' }", QuerySyntaxError, "line"),
+    # rdflib calls the first SERVICE it finds in the text: an allowed IRI must not smuggle one
+    (
+        'SELECT * { ?x ?y "SERVICE <http://evil.example/> { ?s ?p ?o }" . '
+        "SERVICE <http://allowed.example/sparql> { ?s ?p ?o } }",
+        Forbidden,
+        "cannot be checked",
+    ),
+    ("SELECT * { SERVICE SILENT <http://allowed.example/sparql> {} }", Forbidden, "checked"),
+]
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    """An engine over two small named graphs, with one SERVICE endpoint allowed."""
+    dataset = new_dataset()
+    for iri in sorted(GRAPHS):
+        dataset.graph(URIRef(iri)).add((URIRef(iri), URIRef("http://example.org/p"), Literal(1)))
+    return Engine(dataset, Settings(allow_service=tuple(ALLOWED)))
+
+
+@pytest.mark.parametrize(("query", "error", "words"), PATH_REFUSED, ids=_short)
+def test_the_query_path_refuses(engine, query, error, words):
+    with pytest.raises(error) as caught:
+        engine.execute(QueryRequest(query), math.inf)
+    assert type(caught.value) is error
+    assert words in caught.value.message
+    assert caught.value.hint, "every refusal says how to fix it"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'SELECT * WHERE { ?s ?p "from <file:///etc/passwd>" }',
+        "SELECT * WHERE { ?s ?p ?o } # FROM <file:///etc/passwd>",
+        'SELECT * WHERE { ?s ?p """SERVICE <http://evil.example/> { }""" }',
+        "SELECT * WHERE { ?s ?p <http://example.org/SERVICE> }",
+        "SELECT * WHERE { ?s ?p ?o } # INSERT DATA { <a> <b> <c> }",
+        "PREFIX from: <http://example.org/> SELECT * WHERE { ?s from:p ?o }",
+    ],
+    ids=_short,
+)
+def test_words_in_strings_iris_and_comments_decide_nothing(engine, query):
+    admitted = guard.admit(query, allow_service=ALLOWED, graphs=GRAPHS)
+    assert (admitted.form, admitted.from_graphs, admitted.services) == ("SELECT", (), ())
+    engine.execute(QueryRequest(query), math.inf)  # and it runs
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        # not a token sequence as written: read by rdflib's parser, which expands the escape
+        ("SELECT * { \\u0053ERVICE <http://evil.example/> { ?s ?p ?o } }", Forbidden),
+        # an escaped line feed ends a comment only once expanded: the two readings differ
+        ("SELECT * { # \\u000A SERVICE <http://evil.example/> { }\n ?s ?p ?o }", BadQuery),
+    ],
+    ids=_short,
+)
+def test_escapes_cannot_hide_a_service(query, error):
+    """SPARQL expands \\u escapes before it parses (Query §19.2): the guard reads both texts."""
+    with pytest.raises(error) as caught:
+        guard.admit(query)
+    assert type(caught.value) is error
+
+
+def test_syntax_error_names_line_and_column(engine):
     with pytest.raises(QuerySyntaxError) as caught:
-        guard.admit("PREFIX ex: <http://example.org/>\nSELECT * WHERE {\n  ?s ex:p \n}")
+        text = "PREFIX ex: <http://example.org/>\nSELECT * WHERE {\n  ?s ex:p \n}"
+        engine.execute(QueryRequest(text), math.inf)
     body = caught.value.to_json()["error"]
     assert (body["line"], body["column"]) == (caught.value.line, caught.value.column)
     assert body["line"] >= 3
@@ -137,7 +202,13 @@ def test_nesting_depth(text, depth):
     assert guard.nesting_depth(text) == depth
 
 
-def test_select_star_keeps_the_order_variables_appear_in():
-    admitted = guard.admit("SELECT * { ?zebra ?apple ?mango }")
-    assert admitted.star_variables == ("zebra", "apple", "mango")
-    assert guard.admit("SELECT ?b ?a { ?a ?b ?c }").star_variables is None
+def test_select_star_columns_are_oxigraphs(engine):
+    """``SELECT *`` projects the variables in scope (Query §18.2.1), in Oxigraph's order: not
+    those only in FILTER, in MINUS's right side or in EXISTS, and a trailing VALUES's too."""
+    text = (
+        "SELECT * WHERE { ?zebra ?apple ?mango FILTER(?f != 1) MINUS { ?m ?n ?o } "
+        "FILTER NOT EXISTS { ?e ?e2 ?e3 } } VALUES ?v { 'from' }"
+    )
+    found = engine.execute(QueryRequest(text, format="json"), math.inf)
+    # A set: the spec fixes no order for SELECT * (Query §18.2.1 leaves it to the implementation).
+    assert set(json.loads(found.body)["head"]["vars"]) == {"zebra", "apple", "mango", "v"}

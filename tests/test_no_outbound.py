@@ -1,6 +1,6 @@
 """No outbound traffic, no file read, whatever the query says (issue 7).
 
-A real ``cdkg serve`` per store (``--store oxigraph``, the default, and ``--store rdflib``) gets
+A real ``cdkg serve`` per embedded store (``--store oxigraph``, the only one) gets
 every way a query might reach the network or the file system: ``SERVICE``, ``SERVICE SILENT``,
 ``FROM``, ``FROM NAMED``, the protocol's ``default-graph-uri`` / ``named-graph-uri``, ``LOAD``
 (an update: refused 403), also inside subqueries, ``OPTIONAL``, ``EXISTS``, ``UNION``, ``MINUS``,
@@ -38,7 +38,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cdkg import guard
-from cdkg.errors import CdkgError, Forbidden
+from cdkg.errors import BadQuery, CdkgError, Forbidden
 from endpoint_fixtures import FIXTURES, LiveServer
 from fuzz_report import Tally, check_response, derandomize, examples, tally
 
@@ -46,7 +46,7 @@ __all__ = ["tally"]  # a fixture, from fuzz_report
 
 pytestmark = pytest.mark.slow
 
-STORES = ("oxigraph", "rdflib")
+STORES = ("oxigraph",)
 CANARY = f"canary-{uuid.uuid4().hex}"
 FILE_CANARY = f"file-canary-{uuid.uuid4().hex}"
 
@@ -327,21 +327,25 @@ def test_a_service_after_a_carriage_return_in_a_comment_is_refused(
     query = f"SELECT * WHERE {{ # a comment\r SERVICE <{endpoint}> {{ ?s ?p ?o }} \n }}"
     status, content_type, body = request(servers[store], {"query": query})
     assert status == 403, body
-    assert "SERVICE keyword" in json.loads(body)["error"]["message"]
+    assert "allow-list" in json.loads(body)["error"]["message"]
     assert_nothing_left_the_server(targets, status, content_type, body)
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "refusal"),
     [
-        "SELECT * WHERE { # x\r SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } \n }",
-        "SELECT * WHERE { # x\\u000D SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } \n }",
-        "SELECT * WHERE { # x\u2028 service<http://127.0.0.1:9/>{} \n }",
+        # a comment ends at a carriage return (Query §19.8 EOL): the SERVICE is code
+        ("SELECT * WHERE { # x\r SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } \n }", Forbidden),
+        # it would be code once the escape is expanded, and not as written: refused either way
+        ("SELECT * WHERE { # x\\u000D SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } \n }", BadQuery),
     ],
 )
-def test_guard_refuses_a_service_only_another_parser_would_read(query: str) -> None:
-    with pytest.raises(Forbidden, match="SERVICE keyword"):
+def test_guard_refuses_a_service_a_parser_may_read_as_code(
+    query: str, refusal: type[CdkgError]
+) -> None:
+    with pytest.raises(refusal) as caught:
         guard.admit(query)
+    assert type(caught.value) is refusal
 
 
 @pytest.mark.parametrize(
@@ -351,6 +355,8 @@ def test_guard_refuses_a_service_only_another_parser_would_read(query: str) -> N
         "PREFIX sd: <http://www.w3.org/ns/sparql-service-description#> SELECT ?service "
         "WHERE { ?service a sd:Service ; <urn:p> 'SERVICE <urn:x> {}' } # SERVICE",
         "SELECT * WHERE { ?s ?p ?o FILTER(LANG(?o) = 'service') }",
+        # U+2028 ends no comment (EOL is CR or LF), for the guard as for Oxigraph
+        "SELECT * WHERE { # x\u2028 service<http://127.0.0.1:9/>{} \n }",
     ],
 )
 def test_guard_admits_service_as_a_word_in_comments_strings_and_names(query: str) -> None:

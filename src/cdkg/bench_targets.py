@@ -1,6 +1,8 @@
 """The targets ``cdkg bench-report`` reports against, and how a figure is judged (pure; tested).
 
-The targets are reported, never asserted: a miss says by how much, and the README says why.
+The targets are issue 16's: cdkg beside the Oxigraph server (the same release as the pyoxigraph
+cdkg embeds), at the paper's size and at a million generated triples. They are reported, never
+asserted (no timed test): a miss says by how much, and why, from the run's own figures.
 """
 
 from __future__ import annotations
@@ -35,20 +37,22 @@ class Target:
         return f"{'≥' if self.higher else '≤'} {self.show(self.bound)}"
 
 
-def judge(target: Target, value: float, note: str = "") -> dict[str, Any]:
+def judge(target: Target, value: float, note: str = "", why: str = "") -> dict[str, Any]:
     """PASS or MISS ``value`` against ``target``; a miss says by how much (absolute and as a
-    factor of the bound)."""
+    factor of the bound) and ``why``."""
     out: dict[str, Any] = {
         "target": target.name,
         "wanted": target.wanted,
         "value": value,
         "figure": target.show(value) + (f" ({note})" if note else ""),
+        "why": "",
     }
     if math.isnan(value):
         return {**out, "status": NOT_MEASURED, "by": ""}
     met = value >= target.bound if target.higher else value <= target.bound
     if met:
         return {**out, "status": PASS, "by": ""}
+    out["why"] = why
     if target.higher:
         short = target.bound - value
         share = short / target.bound * 100
@@ -60,9 +64,21 @@ def judge(target: Target, value: float, note: str = "") -> dict[str, Any]:
     return {**out, "status": MISS, "by": by}
 
 
-THROUGHPUT = 40.0
-WARM_P50 = 0.005
+#: Uncached median latency, one client: geometric mean over the canned queries of cdkg's median
+#: over the Oxigraph server's, at most this.
+LATENCY_RATIO = 1.5
+#: The same over the CONSTRUCT and DESCRIBE queries.
+GRAPH_LATENCY_RATIO = 2.0
+#: Throughput at eight clients, cdkg over the Oxigraph server: uncached at least this ...
+THROUGHPUT_UNCACHED = 0.7
+#: ... and with cdkg's result cache on, at least this.
+THROUGHPUT_CACHED = 2.0
+#: Cold start at the paper's size: spawn to first answered query, seconds.
 COLD_START = 1.0
+#: At a million triples: cdkg serve's spawn to first answer over the time ``oxigraph load`` takes.
+SERVE_VS_LOAD = 2.0
+#: At a million triples: cdkg serve's peak memory over raw pyoxigraph's holding the same files.
+PEAK_MEMORY = 1.5
+#: Secondary (an earlier target, kept for comparison): Table 2 at the largest generated size,
+#: cdkg's in-process path over raw pyoxigraph.
 TABLE2_RATIO = 1.5
-#: Memory: cdkg's data may cost at most this much more than pyoxigraph's: nothing held twice.
-MEMORY_RATIO = 1.5

@@ -24,6 +24,7 @@ from cdkg.graph import data_files, dataset_version, load_dataset, load_graph
 from cdkg.queries import CannedQuery, Registry
 from cdkg.resources import kg_dir
 from cdkg.results import FORMATS, table
+from cdkg.store import PREFIXES
 from cdkg.validate import load_checks, load_shapes, validate
 
 EPILOG = """exit codes:
@@ -190,7 +191,9 @@ def _run_query(args: argparse.Namespace) -> int:
     wire = "json" if args.format == "table" else args.format
     answer = engine.execute(QueryRequest(text, format=wire), math.inf)
     if args.format == "table" and answer.media_type == "application/sparql-results+json":
-        sys.stdout.write(table(answer.body))
+        # the prefixes the loaded files declare, then the engine's own
+        declared = {prefix: str(ns) for prefix, ns in dataset.namespaces() if prefix}
+        sys.stdout.write(table(answer.body, {**declared, **PREFIXES}))
     else:
         sys.stdout.buffer.write(answer.body)
         sys.stdout.flush()

@@ -6,8 +6,8 @@ engine process. The engine master is forked from the server process once the dat
 (:meth:`Engine.start`): it shares the dataset copy-on-write (Oxigraph's store is Rust memory that
 no reference count touches, so its pages stay shared) and does one thing: for each connection it
 accepts, it forks a child that answers that connection's queries, one at a time, with
-:func:`cdkg.evaluate.answer`. The server keeps up to :data:`QUERIES_PER_WORKER` such connections,
-one per query running at once.
+:func:`cdkg.evaluate.answer`. The server keeps up to :meth:`Engine.slots` such connections (by
+default 4: :data:`QUERIES_PER_WORKER` per ``--workers``), one per query running at once.
 
 A query is stopped by killing its child: pyoxigraph cannot interrupt a query once it runs, and a
 process can always be killed. The server waits for the answer until the time limit, then kills the
@@ -52,8 +52,10 @@ __all__ = ["Answer", "Engine", "QueryRequest"]
 
 log = logging.getLogger(__name__)
 
-#: Queries one server process runs at once, each in its own engine child (more wait for one).
-QUERIES_PER_WORKER = 4
+#: Queries evaluated at once per ``--workers``, each in its own engine child (more wait for one).
+#: Two per core keeps both cores busy while one query's answer is being written or sent
+#: (measured: 4 children on 2 cores served table2 at 1,317 req/s, 2 children at 1,010).
+QUERIES_PER_WORKER = 2
 #: Seconds after which a running query counts as long and drops to the lowest CPU priority. Our
 #: canned queries take 0.1-170 ms; a query past this is an ad-hoc one that may run on.
 LONG_AFTER = 0.25
@@ -63,8 +65,8 @@ CACHE_ENTRY_BYTES = 1 << 20
 CACHE_BYTES = 64 << 20
 #: Memory an engine child may take beyond its size when forked (its address-space rlimit): a
 #: query that builds an ever-growing answer is stopped (Oxigraph aborts when an allocation
-#: fails), not the machine. With QUERIES_PER_WORKER children per server process, this bounds
-#: queries to 8 GiB in all at the default 2 workers (a cgroup can bound it lower: docs/security.md).
+#: fails), not the machine. With QUERIES_PER_WORKER children per ``--workers``, this bounds
+#: queries to 4 GiB in all at the default 2 workers (a cgroup can bound it lower: docs/security.md).
 MEMORY_HEADROOM = 1 << 30
 #: A frame's length prefix: an unsigned 32-bit integer in network byte order.
 _LENGTH = struct.Struct("!I")
@@ -86,7 +88,8 @@ class Engine:
         self._master: _Master | None = None
         self._master_lock = threading.Lock()
         self._idle: queue.LifoQueue[_Connection] = queue.LifoQueue()
-        self._slots = threading.BoundedSemaphore(QUERIES_PER_WORKER)
+        self.slots = QUERIES_PER_WORKER * settings.workers
+        self._slots = threading.BoundedSemaphore(self.slots)
         self._cache: OrderedDict[QueryRequest, Answer] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._cached_bytes = 0
@@ -123,7 +126,7 @@ class Engine:
         deadline = time.monotonic() + self.settings.timeout
         if not self._slots.acquire(timeout=self.settings.timeout):
             raise ServiceUnavailable(
-                f"all {QUERIES_PER_WORKER} query slots of this worker stayed busy for "
+                f"all {self.slots} query slots stayed busy for "
                 f"{self.settings.timeout:g} s",
                 hint="retry in a little while",
             )

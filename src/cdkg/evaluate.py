@@ -42,6 +42,13 @@ RESULTS = {
     negotiation.SPARQL_CSV: ox.QueryResultsFormat.CSV,
     negotiation.SPARQL_TSV: ox.QueryResultsFormat.TSV,
 }
+#: An ASK answer in CSV and TSV, which SPARQL 1.1 CSV/TSV results leave undefined (§1: they
+#: cover SELECT only): a one-column table with the boolean, as Jena and RDF4J write it, so that a
+#: CSV reader reads a header and a row (Oxigraph writes the bare word, with no line end).
+ASK_LINES = {
+    negotiation.SPARQL_CSV: b"_askResult\r\n%s\r\n",
+    negotiation.SPARQL_TSV: b"?_askResult\n%s\n",
+}
 GRAPHS = {
     negotiation.TURTLE: ox.RdfFormat.TURTLE,
     negotiation.NTRIPLES: ox.RdfFormat.N_TRIPLES,
@@ -150,6 +157,10 @@ def write(result: Any, chosen: Format, max_rows: int) -> Answer:
         lines = result.serialize(format=ox.QueryResultsFormat.TSV) or b""
         return _cut(lines, chosen, max_rows, header=True)
     if isinstance(result, ox.QueryBoolean):
+        if chosen in ASK_LINES:
+            return Answer(
+                ASK_LINES[chosen] % str(bool(result)).lower().encode(), chosen.media_type, 1
+            )
         return Answer(result.serialize(format=RESULTS[chosen]) or b"", chosen.media_type, 1)
     lines = result.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
     return _cut(lines, chosen, max_rows, header=False)
@@ -222,11 +233,13 @@ def _federated(
     query = reading.query
     query.algebra["datasetClause"] = None  # the dataset is ours to build, never rdflib's
     join_bgps_lazily(query.algebra)  # SERVICE as a bound join: the remote sees our items only
+    # rdflib evaluates lazily, as the answer is read: it is written inside the guard, so that
+    # every SERVICE call happens through the guarded client.
     with guarded_services(limits.allow_service, limits.deadline, limits.service_timeout):
         result: Mapping[str, Any] = evalQuery(dataset, query, base=request.base)
-    return write_evaluated(
-        result, reading.form, chosen, limits.max_rows, names=reading.star_variables
-    )
+        return write_evaluated(
+            result, reading.form, chosen, limits.max_rows, names=reading.star_variables
+        )
 
 
 def write_evaluated(

@@ -40,6 +40,8 @@ from cdkg.errors import SPARQL_QUERY, BadQuery, Forbidden, QuerySyntaxError
 MAX_QUERY_CHARS = 50_000
 #: Deepest nesting of ``{ ( [`` admitted; well under where rdflib's parser recurses too deep.
 MAX_NESTING = 16
+#: Most operator tokens in one query; far above any real query, far below a stack overflow.
+MAX_OPERATORS = 1_000
 
 UPDATE_SPEC = "https://www.w3.org/TR/sparql11-update/"
 SERVICE_SPEC = "https://www.w3.org/TR/sparql11-federated-query/"
@@ -298,12 +300,28 @@ def admit(
             spec=f"{SPARQL_QUERY}#codepointEscape",
         )
     (reading,) = readings
-    form, from_graphs, from_named, services = reading
-    if form is None:
+    form, from_graphs, from_named, services, operators, undeclared = reading
+    if operators > MAX_OPERATORS:
         raise BadQuery(
-            "no query form: the text has no SELECT, ASK, CONSTRUCT or DESCRIBE",
+            f"the query holds {operators:,} operators (+ - * / || && | ^ and comparisons); "
+            f"the limit is {MAX_OPERATORS:,}: chains that long overflow the evaluator's stack",
+            hint="shorten the chain: e.g. write a long || of equalities as ?x IN (...), and "
+            "long sums or paths in several steps",
+        )
+    if form is None:
+        line, column = _after_prologue(text)
+        raise QuerySyntaxError(
+            "expected SELECT, ASK, CONSTRUCT or DESCRIBE (after any BASE and PREFIX)",
+            line=line,
+            column=column,
             hint="send a SELECT, ASK, CONSTRUCT or DESCRIBE query",
-            spec=SPARQL_QUERY,
+        )
+    if undeclared is not None:
+        raise BadQuery(
+            f"the prefix {undeclared}: is used but not declared",
+            hint=f"declare it: PREFIX {undeclared}: <...>; these need no declaration: "
+            + ", ".join(f"{p}:" for p in sorted(known)),
+            spec=f"{SPARQL_QUERY}#prefNames",
         )
     if form not in QUERY_FORMS:
         raise refuse_update()
@@ -336,7 +354,10 @@ def admit(
     return Admitted(form, from_graphs, from_named, services)
 
 
-_Reading = tuple[str | None, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+_Reading = tuple[str | None, tuple[str, ...], tuple[str, ...], tuple[str, ...], int, str | None]
+#: Tokens that join two operands: a long enough chain of them (``1+1+...``) overflows the stack
+#: of Oxigraph's recursive parser and evaluator, which ends the process (8,000 ``+`` did here).
+_OPERATORS = frozenset({"+", "-", "*", "/", "||", "&&", "|", "^", "=", "!=", "<", ">", "<=", ">="})
 
 
 def _read_tokens(text: str, known: dict[str, str]) -> _Reading:
@@ -349,11 +370,17 @@ def _read_tokens(text: str, known: dict[str, str]) -> _Reading:
     from_graphs: list[str] = []
     from_named: list[str] = []
     services: list[str] = []
+    undeclared: str | None = None
+    operators = sum(1 for token in found if token.kind == "PUNCT" and token.text in _OPERATORS)
     for i, token in enumerate(found):
         word = token.keyword()
         if word == "PREFIX" and i + 2 < len(found) and found[i + 1].kind == "PNAME":
             if found[i + 2].kind == "IRI":
                 prefixes[found[i + 1].text.split(":", 1)[0]] = found[i + 2].text[1:-1]
+        elif token.kind == "PNAME" and undeclared is None:
+            prefix = token.text.split(":", 1)[0]
+            if prefix not in prefixes and not (i and found[i - 1].keyword() == "PREFIX"):
+                undeclared = prefix
         elif form is None and (word in QUERY_FORMS or word in _UPDATE_KEYWORDS):
             form = word
         elif word == "SERVICE":
@@ -367,7 +394,20 @@ def _read_tokens(text: str, known: dict[str, str]) -> _Reading:
             j += named
             iri = _target(found[j], prefixes) if j < len(found) else ""
             (from_named if named else from_graphs).append(iri)
-    return form, tuple(from_graphs), tuple(from_named), tuple(sorted(set(services)))
+    services_ = tuple(sorted(set(services)))
+    return form, tuple(from_graphs), tuple(from_named), services_, operators, undeclared
+
+
+def _after_prologue(text: str) -> tuple[int, int]:
+    """The line and column (from 1) of the first token after the BASE and PREFIX declarations
+    of ``text`` (a text :func:`lexer.tokens` reads), or of its end."""
+    found = list(lexer.tokens(text))
+    i = 0
+    while i < len(found) and found[i].keyword() in ("BASE", "PREFIX"):
+        i += 3 if found[i].keyword() == "PREFIX" else 2
+    at = found[i].position if i < len(found) else len(text)
+    line = text.count("\n", 0, at) + 1
+    return line, at - (text.rfind("\n", 0, at) + 1) + 1
 
 
 def _target(token: lexer.Token, prefixes: dict[str, str]) -> str:

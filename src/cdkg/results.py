@@ -7,7 +7,11 @@ literals as their text with a language tag, control characters made visible.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pyoxigraph as ox
+from rdflib import Graph, URIRef
+from rdflib.namespace import NamespaceManager
 
 from cdkg.store import PREFIXES
 
@@ -17,13 +21,17 @@ FORMATS = ("table", "json", "xml", "csv", "tsv", "ttl", "nt", "jsonld", "rdfxml"
 _CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def table(body: bytes) -> str:
-    """A SPARQL JSON results document (SELECT or ASK) as aligned columns."""
+def table(body: bytes, prefixes: Mapping[str, str] | None = None) -> str:
+    """A SPARQL JSON results document (SELECT or ASK) as aligned columns; IRIs shortened with
+    ``prefixes`` (default :data:`PREFIXES`) where the rest is a valid local name."""
+    known = NamespaceManager(Graph(), bind_namespaces="none")
+    for prefix, namespace in (PREFIXES if prefixes is None else prefixes).items():
+        known.bind(prefix, namespace, override=True, replace=True)
     parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
     if isinstance(parsed, ox.QueryBoolean):
         return f"{'true' if parsed else 'false'}\n"
     names = [v.value for v in parsed.variables]
-    cells = [[_cell(solution[name]) for name in names] for solution in parsed]
+    cells = [[_cell(solution[name], known) for name in names] for solution in parsed]
     widths = [max([len(name), *(len(r[i]) for r in cells)]) for i, name in enumerate(names)]
     lines = [names, ["-" * w for w in widths], *cells]
     out = [
@@ -33,16 +41,12 @@ def table(body: bytes) -> str:
     return "\n".join(out) + "\n"
 
 
-def _cell(term: object) -> str:
+def _cell(term: object, prefixes: NamespaceManager) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.Literal):
         text = "".join(_CONTROLS.get(char, char) for char in term.value)
         return text + (f"@{term.language}" if term.language else "")
     if isinstance(term, ox.NamedNode):
-        for prefix, namespace in PREFIXES.items():
-            local = term.value.removeprefix(namespace)
-            if local != term.value and local.replace("_", "a").replace("-", "a").isalnum():
-                return f"{prefix}:{local}"
-        return f"<{term.value}>"
+        return URIRef(term.value).n3(prefixes)
     return str(term)

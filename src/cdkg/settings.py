@@ -229,7 +229,8 @@ class Settings:
         Spec(
             "CDKG_WORKERS",
             "--workers",
-            "Worker processes or threads serving requests.",
+            "Query capacity: twice this many queries are evaluated at once, each in an engine "
+            "process of its own (set it to the number of cores).",
             "integer",
             _int_in(1),
         ),

@@ -17,6 +17,7 @@ RDF/XML needs no DTD.
 
 from __future__ import annotations
 
+import mmap
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -89,7 +90,7 @@ _HINTS = (
 )
 
 
-def check(path: Path, data: bytes, fmt: str, *, parse: bool = True) -> None:
+def check(path: Path, data: bytes | mmap.mmap, fmt: str, *, parse: bool = True) -> None:
     """Raise :class:`LoadError` for the first fault in ``data``, the bytes of ``path`` in the
     rdflib format ``fmt``; return if there is none.
 
@@ -98,28 +99,38 @@ def check(path: Path, data: bytes, fmt: str, *, parse: bool = True) -> None:
     parsed here only if its text may hold such a number (a second parse would cost as much again as
     loading: 5 s at a million triples)."""
     if fmt == "xml":
+        data = bytes(data)
         refuse_entities(path, data)
     if not parse and not may_hold_non_ascii_numbers(data, fmt):
         return
+    data = bytes(data)  # rare past here: the parse and its error report read the bytes
     try:
         check_literals(path, data, ox.parse(data, format=PARSERS[fmt][0]))
     except SyntaxError as err:
         raise syntax_error(path, err, fmt, data) from None
 
 
-def may_hold_non_ascii_numbers(data: bytes, fmt: str) -> bool:
+def may_hold_non_ascii_numbers(data: bytes | mmap.mmap, fmt: str) -> bool:
     """Whether a typed literal of ``data`` may be written in other than ASCII: for the Turtle
-    family, whether the text of some ``"..."^^`` holds a non-ASCII byte or an escape (a fast scan:
-    0.5 s at a million triples); for RDF/XML and JSON-LD, always."""
-    if fmt not in ("turtle", "nt", "nquads", "trig") or b'"""' in data or b"'''" in data:
+    family, whether the text of some ``"..."^^`` holds a non-ASCII byte or an escape (a fast scan
+    that copies nothing: 0.5 s at a million triples); for RDF/XML and JSON-LD, always."""
+    if fmt not in ("turtle", "nt", "nquads", "trig"):
         return True
-    for quote in (b'"', b"'"):
-        parts = data.split(quote + b"^^")
-        for part in parts[:-1]:
-            text = part[part.rfind(quote) + 1 :]
-            if not text.isascii() or b"\\" in text:
-                return True
+    if data.find(b'"""') >= 0 or data.find(b"'''") >= 0:
+        return True
+    previous = {b'"': 0, b"'": 0}  # where the text after the last "^^ of each quote starts
+    for typed in _TYPED_END.finditer(data):
+        quote, end = typed.group(1), typed.start()
+        start = data.rfind(quote, previous[quote], end)
+        text = data[max(start + 1, previous[quote]) : end]
+        previous[quote] = typed.end()
+        if not text.isascii() or b"\\" in text:
+            return True
     return False
+
+
+#: The end of a typed literal's text: its closing quote, then ``^^``.
+_TYPED_END = re.compile(rb"([\"'])\^\^")
 
 
 def refuse_entities(path: Path, data: bytes) -> None:
