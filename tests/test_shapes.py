@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, SH, Graph
 
-from cdkg.graph import load_graph, ontology_files
-from cdkg.validate import Check, load_checks, load_shapes, validate
+from cdkg import validate as validate_module
+from cdkg.graph import CDKG_GRAPH, load_dataset, load_graph, ontology_files
+from cdkg.validate import Check, ValidationReport, load_checks, load_shapes, validate
 
 HERE = Path(__file__).parent / "shapes"
 VALID = sorted((HERE / "valid").glob("*.ttl"))
@@ -38,28 +39,54 @@ def target(path: Path) -> str:
     return path.name.split(".", 1)[0]
 
 
+#: How a fixture is validated: (SHACL engine, where the data is held). ``store`` is how ``cdkg
+#: serve`` validates: the cdkg graph of the served Oxigraph store, which pyshacl-turbo reads as a
+#: store of its own (cdkg.validate._native).
+MODES = [("turbo", "graph"), ("pyshacl", "graph"), ("turbo", "store")]
+
+
+def fixture_report(
+    path: Path, mode: tuple[str, str], shapes: Graph, checks: list[Check]
+) -> ValidationReport:
+    engine, held = mode
+    files = [*ontology_files(), path]
+    data = (
+        load_graph(files) if held == "graph" else load_dataset(files=files).get_context(CDKG_GRAPH)
+    )
+    return validate(data, shapes, checks=checks, engine=engine)
+
+
 def test_fixtures_exist() -> None:
     assert VALID
     assert len(INVALID) >= 30
 
 
-@pytest.mark.parametrize("engine", ["turbo", "pyshacl"])
+@pytest.mark.parametrize("mode", MODES, ids="-".join)
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
 def test_valid_fixture_conforms(
-    path: Path, engine: str, shapes: Graph, checks: list[Check]
+    path: Path, mode: tuple[str, str], shapes: Graph, checks: list[Check]
 ) -> None:
-    report = validate(load_graph([*ontology_files(), path]), shapes, checks=checks, engine=engine)
+    report = fixture_report(path, mode, shapes, checks)
     assert report.conforms, report.text()
 
 
-@pytest.mark.parametrize("engine", ["turbo", "pyshacl"])
+#: Fixtures whose fault Oxigraph's store does not keep: it holds typed literals in canonical
+#: form, so ``"3"^^xsd:positiveInteger`` is served as ``"3"^^xsd:integer`` (README, "Oxigraph").
+CANONICALISED = {"PaperLocationShape.positive-integer-type.ttl"}
+
+
+@pytest.mark.parametrize("mode", MODES, ids="-".join)
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.name)
 def test_invalid_fixture_is_rejected_by_its_shape(
-    path: Path, engine: str, shapes: Graph, checks: list[Check]
+    path: Path, mode: tuple[str, str], shapes: Graph, checks: list[Check]
 ) -> None:
     """Both SHACL engines reject each fixture through the shape it is named for."""
+    if mode[1] == "store" and path.name in CANONICALISED:
+        report = fixture_report(path, mode, shapes, checks)
+        assert report.conforms, "the store keeps this fault now: drop it from CANONICALISED"
+        return
     name = target(path)
-    report = validate(load_graph([*ontology_files(), path]), shapes, checks=checks, engine=engine)
+    report = fixture_report(path, mode, shapes, checks)
     assert not report.conforms
     if name in shape_names(shapes):
         hits = [f for f in report.results if (f.shape or "").endswith((f"#{name}>", f":{name}"))]
@@ -68,6 +95,24 @@ def test_invalid_fixture_is_rejected_by_its_shape(
         hits = [f for f in report.results if f.source == f"{name}.rq"]
     assert hits, report.text()
     assert all(f.message for f in hits)
+
+
+def findings(report: ValidationReport) -> list[tuple[str | None, ...]]:
+    """A report's findings but their messages: the engines word their default messages alike,
+    but render nodes with or without the graph's prefixes."""
+    return [(f.source, f.focus, f.path, f.value, f.severity, f.shape) for f in report.results]
+
+
+@pytest.mark.parametrize("path", [*VALID, *INVALID], ids=lambda p: p.name)
+def test_a_copy_of_the_store_gives_what_rdflibs_view_of_it_gives(
+    path: Path, shapes: Graph, checks: list[Check], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the served store, pyshacl-turbo reads a copy of the store (fast), where it once read
+    the store through rdflib's API (oxrdflib): the findings are the same."""
+    on_copy = fixture_report(path, ("turbo", "store"), shapes, checks)
+    monkeypatch.setattr(validate_module, "_native", lambda graph: graph)
+    through_rdflib = fixture_report(path, ("turbo", "store"), shapes, checks)
+    assert findings(on_copy) == findings(through_rdflib)
 
 
 def test_every_shape_and_check_rejects_something(shapes: Graph, checks: list[Check]) -> None:

@@ -26,7 +26,7 @@ from typing import Any, cast
 
 import pyoxigraph as ox
 import pyshacl_turbo
-from rdflib import RDF, SH, Dataset, Graph
+from rdflib import RDF, SH, XSD, Dataset, Graph, Literal
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import ResultRow
 from rdflib.term import BNode, Node, URIRef
@@ -157,13 +157,21 @@ def _shacl(graph: Graph, shapes: Graph, engine: str = "turbo") -> list[Finding]:
                 source="shacl",
                 focus=show(results.value(result, SH.focusNode), graph),
                 path=show(results.value(result, SH.resultPath), graph),
-                value=show(results.value(result, SH.value), graph),
+                value=show(_plain(results.value(result, SH.value)), graph),
                 severity=_local(results.value(result, SH.resultSeverity)) or "Violation",
                 message=str(message),
                 shape=show(_named_shape(shapes, results.value(result, SH.sourceShape)), shapes),
             )
         )
     return findings
+
+
+def _plain(term: Node | None) -> Node | None:
+    """``term``, an ``xsd:string`` literal written as the plain literal it equals (RDF 1.1):
+    Oxigraph types every plain string ``xsd:string``; rdflib's graphs keep them plain."""
+    if isinstance(term, Literal) and term.datatype == XSD.string:
+        return Literal(str(term))
+    return term
 
 
 def _native(graph: Graph) -> Graph | ox.Store:
