@@ -194,3 +194,15 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert main(["query", "x", "--format", "yaml"]) == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_query_reads_extra_graphs_as_serve_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = tmp_path / "extra.ttl"
+    extra.write_text('<https://example.org/s> <https://example.org/p> "x" .\n', encoding="utf-8")
+    query = tmp_path / "g.rq"
+    query.write_text("SELECT ?g WHERE { GRAPH ?g { ?s <https://example.org/p> ?o } }\n")
+    assert main(["query", str(query), "--graph", f"https://example.org/g={extra}", "-f", "csv"]) == 0
+    assert capsys.readouterr().out == "g\r\nhttps://example.org/g\r\n"
+    assert main(["query", str(query), "--graph", "not-an-iri=x.ttl"]) == 2

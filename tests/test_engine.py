@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -217,3 +219,30 @@ def test_answers_are_cached_and_the_cache_can_be_turned_off() -> None:
     with running(make_engine(cache_entries=0)) as engine:
         first = engine.run(QueryRequest(QUICK, format="json"))
         assert engine.run(QueryRequest(QUICK, format="json")) is not first
+
+
+def test_the_engine_ends_with_the_server_however_it_ends(tmp_path: Path) -> None:
+    """A server killed outright (SIGKILL: no handler, no atexit) leaves no engine process."""
+    script = tmp_path / "server.py"
+    script.write_text(
+        "import sys, time\n"
+        "sys.path[:0] = " + repr([str(Path(__file__).parent)]) + "\n"
+        "from test_engine import make_engine, QUICK\n"
+        "from cdkg.evaluate import QueryRequest\n"
+        "engine = make_engine()\n"
+        "engine.run(QueryRequest(QUICK, format='json'))\n"
+        "print(engine._master.pid, flush=True)\n"
+        "time.sleep(60)\n",
+        encoding="utf-8",
+    )
+    with subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True
+    ) as server:
+        assert server.stdout is not None
+        master = int(server.stdout.readline())
+        assert children_of(master)  # a child answered, and idles
+        server.kill()
+    gone_by = time.monotonic() + 5
+    while Path(f"/proc/{master}").exists() and time.monotonic() < gone_by:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{master}").exists()

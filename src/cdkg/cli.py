@@ -147,7 +147,23 @@ def _configure_query(parser: argparse.ArgumentParser) -> None:
         help="table (for people), or a format the endpoint answers in, by its short name; "
         "the bytes are the endpoint's own (default: table)",
     )
+    parser.add_argument(
+        "--graph",
+        metavar="IRI=PATH",
+        action="append",
+        default=[],
+        type=_graph_argument,
+        help="load an extra RDF file as its own named graph, as `cdkg serve --graph` does "
+        "(repeatable)",
+    )
     add_source_arguments(parser)
+
+
+def _graph_argument(text: str) -> tuple[str, Path]:
+    try:
+        return settings.parse_graph(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _find_query(ref: str) -> CannedQuery:
@@ -185,7 +201,7 @@ def _run_query(args: argparse.Namespace) -> int:
     params = _parse_params(args.param)
     text = query.bind(params)
     files = source_files(args)
-    dataset = load_dataset(files=files)
+    dataset = load_dataset(args.graph, files=files)
     add_derived_graphs(dataset, Registry.load(kg_dir("queries")))
     engine = Engine(dataset, settings.Settings())
     wire = "json" if args.format == "table" else args.format

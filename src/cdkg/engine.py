@@ -27,6 +27,7 @@ import logging
 import os
 import queue
 import resource
+import select
 import signal
 import socket
 import struct
@@ -310,10 +311,11 @@ class _Master:
     """The engine master: a forked process that listens on a Unix socket in a private directory
     and forks a child for each connection it accepts."""
 
-    def __init__(self, pid: int, path: str, directory: str) -> None:
+    def __init__(self, pid: int, path: str, directory: str, lifeline: int) -> None:
         self.pid = pid
         self.path = path
         self.directory = directory
+        self.lifeline = lifeline
 
     @classmethod
     def fork(cls, serve: Any) -> _Master:
@@ -322,17 +324,24 @@ class _Master:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(path)
         listener.listen(64)
+        # The lifeline: the server holds the write end and never writes. When the server process
+        # ends, however it ends (SIGTERM, SIGKILL, a crash), the kernel closes it, the master
+        # reads end of file, and stops its process group.
+        lifeline, held = os.pipe()
         gc.freeze()  # the loaded objects out of the collector's reach: the fork copies fewer pages
         pid = os.fork()
         if pid == 0:  # the engine master
             try:
-                _master_loop(listener, serve)
+                os.close(held)
+                _master_loop(listener, lifeline, serve)
             finally:
                 os._exit(0)
+        os.close(lifeline)
+        os.set_inheritable(held, False)
         with contextlib.suppress(OSError):  # as the master does: whichever runs first
             os.setpgid(pid, pid)
         listener.close()
-        return cls(pid, path, directory)
+        return cls(pid, path, directory, held)
 
     def alive(self) -> bool:
         try:
@@ -348,26 +357,34 @@ class _Master:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
         with contextlib.suppress(OSError):
+            os.close(self.lifeline)
+        with contextlib.suppress(OSError):
             Path(self.path).unlink()
             Path(self.directory).rmdir()
 
 
-def _master_loop(listener: socket.socket, serve: Any) -> None:
+def _master_loop(listener: socket.socket, lifeline: int, serve: Any) -> None:
     """The engine master: a process group of its own (so that one kill stops it and its
-    children), children reaped by the kernel, and a child forked per connection."""
+    children), children reaped by the kernel, a child forked per connection, and an end when the
+    server's end of ``lifeline`` closes."""
     os.setpgid(0, 0)
     # Whatever the server had open (its listening socket, its clients' connections) is not the
     # engine's: held here, a closed connection would not close, nor a port free.
-    keep = listener.fileno()
-    os.closerange(3, keep)
-    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+    keep = sorted((listener.fileno(), lifeline))
+    os.closerange(3, keep[0])
+    os.closerange(keep[0] + 1, keep[1])
+    os.closerange(keep[1] + 1, os.sysconf("SC_OPEN_MAX"))
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped as they exit
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
     while True:
+        ready, _, _ = select.select([listener.fileno(), lifeline], [], [])
+        if lifeline in ready:  # the server is gone: so are we, children included
+            os.killpg(0, signal.SIGKILL)
         conn, _ = listener.accept()
         if os.fork() == 0:  # an engine child
             listener.close()
+            os.close(lifeline)
             _limit_child()
             try:
                 serve(conn)

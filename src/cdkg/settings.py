@@ -77,7 +77,7 @@ def _path(text: str) -> Path:
     return Path(_non_empty(text))
 
 
-def _graph(text: str) -> GraphSpec:
+def parse_graph(text: str) -> GraphSpec:
     """``IRI=PATH``: the file PATH is loaded as the named graph IRI."""
     iri, sep, path = text.rpartition("=")
     if not sep or not iri or not path:
@@ -197,7 +197,7 @@ class Settings:
             "--graph",
             "Extra RDF file loaded as its own named graph, as IRI=PATH.",
             "list of IRI=PATH",
-            _graph,
+            parse_graph,
             repeatable=True,
             metavar="IRI=PATH",
         ),
