@@ -191,6 +191,19 @@ def code_only(text: str) -> str:
     return "".join(out)
 
 
+def may_call_out(text: str) -> bool:
+    """Whether ``text`` might call a SERVICE, read as written or with its escapes expanded: a
+    SERVICE keyword among its tokens, or a text that is no sequence of tokens (then who knows)."""
+    try:
+        return any(
+            token.keyword() == "SERVICE"
+            for variant in {text, expand_codepoints(text)}
+            for token in lexer.tokens(variant)
+        )
+    except lexer.LexError:
+        return True
+
+
 def expand_codepoints(text: str) -> str:
     """``text`` with its ``\\u``/``\\U`` escapes expanded, as SPARQL reads them before parsing
     (§19.2); an escape of a surrogate or beyond U+10FFFF is left as it is."""

@@ -39,7 +39,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
 from cdkg.errors import BadParameter, BadQuery, LoadError, QueryNotFound
-from cdkg.guard import WDQS_PREFIXES
+from cdkg.guard import WDQS_PREFIXES, may_call_out
 from cdkg.params import Param, inline_values, parse_param, where_offset
 
 HEADER_KEYS = (
@@ -72,7 +72,7 @@ class Checked:
 def check_sparql(text: str, path: Path | str) -> Checked:
     """Check ``text`` with Oxigraph's parser (the WDQS prefixes predeclared); a LoadError names
     ``path`` and the line otherwise."""
-    if _MAY_CALL_OUT.search(text):
+    if may_call_out(text):
         # Oxigraph evaluates as it parses, and would call the SERVICE at load time (even on an
         # empty store): such a query is checked by rdflib's parser, which never calls out here
         return _checked_by_rdflib(parse_sparql(text, path))
@@ -95,11 +95,6 @@ def check_sparql(text: str, path: Path | str) -> Checked:
     if isinstance(answer, ox.QueryBoolean):
         return Checked("ASK")
     return Checked("GRAPH")
-
-
-#: Texts that must not be evaluated to be checked: any mention of SERVICE, and code point escapes
-#: (which could spell it).
-_MAY_CALL_OUT = re.compile(r"SERVICE|\\[uU]", re.IGNORECASE)
 
 
 def _checked_by_rdflib(query: Query) -> Checked:
