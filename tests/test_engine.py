@@ -246,3 +246,29 @@ def test_the_engine_ends_with_the_server_however_it_ends(tmp_path: Path) -> None
     while Path(f"/proc/{master}").exists() and time.monotonic() < gone_by:
         time.sleep(0.05)
     assert not Path(f"/proc/{master}").exists()
+
+
+def test_runaway_queries_leave_the_query_slots_to_short_ones() -> None:
+    """One worker: 2 query slots, 2 long-query slots. Two runaways turn long and move to the
+    long-query slots; a third, with none free, is stopped; short queries run all the while."""
+    with running(make_engine(workers=1, timeout=4.0, cache_entries=0)) as engine:
+        assert (engine.slots, engine.long_slots) == (2, 2)
+        outcomes: list[str] = []
+
+        def runaway(n: int) -> None:
+            try:
+                engine.run(QueryRequest(f"{RUNAWAY} # {n}"))
+            except ServiceUnavailable as err:
+                outcomes.append(type(err).__name__)
+
+        threads = [threading.Thread(target=runaway, args=(n,)) for n in range(3)]
+        for thread in threads:
+            thread.start()
+            time.sleep(0.4)  # each is long before the next starts
+        for n in range(3):
+            started = time.monotonic()
+            assert rows(engine.run(QueryRequest(f"{QUICK} # {n}", format="json")).body)
+            assert time.monotonic() - started < 1.5
+        for thread in threads:
+            thread.join(10)
+        assert sorted(outcomes) == ["QueryTimeout", "QueryTimeout", "ServiceUnavailable"]

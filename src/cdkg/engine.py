@@ -6,14 +6,16 @@ engine process. The engine master is forked from the server process once the dat
 (:meth:`Engine.start`): it shares the dataset copy-on-write (Oxigraph's store is Rust memory that
 no reference count touches, so its pages stay shared) and does one thing: for each connection it
 accepts, it forks a child that answers that connection's queries, one at a time, with
-:func:`cdkg.evaluate.answer`. The server keeps up to :meth:`Engine.slots` such connections (by
-default 4: :data:`QUERIES_PER_WORKER` per ``--workers``), one per query running at once.
+:func:`cdkg.evaluate.answer`. A query runs in a query slot (:attr:`Engine.slots`, by default 4:
+:data:`QUERIES_PER_WORKER` per ``--workers``), on a connection of its own.
 
 A query is stopped by killing its child: pyoxigraph cannot interrupt a query once it runs, and a
 process can always be killed. The server waits for the answer until the time limit, then kills the
-child (SIGKILL) and answers 503. A query still running after :data:`LONG_AFTER` seconds is moved to
-the lowest CPU priority (nice 19), so that short queries keep their share of the cores while it
-runs out its time; its child is not reused afterwards.
+child (SIGKILL) and answers 503. A query still running after :data:`LONG_AFTER` seconds steps
+aside: its child drops to the lowest CPU priority (nice 19), so that short queries keep their
+share of the cores, and the query moves to a long-query slot (:attr:`Engine.long_slots`), so that
+runaway queries never hold every query slot; with none free, it is stopped (503). Its child is not
+reused afterwards.
 
 The dataset (SPARQL 1.1 Protocol §2.1.4, Query §13): :func:`cdkg.evaluate.dataset_options`.
 """
@@ -53,21 +55,25 @@ __all__ = ["Answer", "Engine", "QueryRequest"]
 
 log = logging.getLogger(__name__)
 
-#: Queries evaluated at once per ``--workers``, each in its own engine child (more wait for one).
-#: Two per core keeps both cores busy while one query's answer is being written or sent
-#: (measured: 4 children on 2 cores served table2 at 1,317 req/s, 2 children at 1,010).
+#: Queries evaluated at once per ``--workers``, each in its own engine child (more wait for one):
+#: two per core, so that a core stays busy while the server thread of another query reads its
+#: answer and sends it.
 QUERIES_PER_WORKER = 2
-#: Seconds after which a running query counts as long and drops to the lowest CPU priority. Our
-#: canned queries take 0.1-170 ms; a query past this is an ad-hoc one that may run on.
+#: Seconds after which a running query counts as long: it drops to the lowest CPU priority and
+#: leaves its query slot for a long-query slot. Our canned queries take 0.1-45 ms; a query past
+#: this is an ad-hoc one that may run on.
 LONG_AFTER = 0.25
+#: Long queries run at once per ``--workers``; one more is stopped (503) when it turns long.
+LONG_QUERIES_PER_WORKER = 2
 #: Largest answer kept in the result cache (how many it keeps is ``settings.cache_entries``).
 CACHE_ENTRY_BYTES = 1 << 20
 #: Most bytes the result cache holds in all: its keys include the Host header, which clients choose.
 CACHE_BYTES = 64 << 20
 #: Memory an engine child may take beyond its size when forked (its address-space rlimit): a
 #: query that builds an ever-growing answer is stopped (Oxigraph aborts when an allocation
-#: fails), not the machine. With QUERIES_PER_WORKER children per ``--workers``, this bounds
-#: queries to 4 GiB in all at the default 2 workers (a cgroup can bound it lower: docs/security.md).
+#: fails), not the machine. With QUERIES_PER_WORKER + LONG_QUERIES_PER_WORKER children per
+#: ``--workers``, this bounds queries to 8 GiB in all at the default 2 workers (a cgroup can bound
+#: it lower: docs/security.md).
 MEMORY_HEADROOM = 1 << 30
 #: A frame's length prefix: an unsigned 32-bit integer in network byte order.
 _LENGTH = struct.Struct("!I")
@@ -91,6 +97,8 @@ class Engine:
         self._idle: queue.LifoQueue[_Connection] = queue.LifoQueue()
         self.slots = QUERIES_PER_WORKER * settings.workers
         self._slots = threading.BoundedSemaphore(self.slots)
+        self.long_slots = LONG_QUERIES_PER_WORKER * settings.workers
+        self._long_slots = threading.BoundedSemaphore(self.long_slots)
         self._cache: OrderedDict[QueryRequest, Answer] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._cached_bytes = 0
@@ -127,21 +135,27 @@ class Engine:
         deadline = time.monotonic() + self.settings.timeout
         if not self._slots.acquire(timeout=self.settings.timeout):
             raise ServiceUnavailable(
-                f"all {self.slots} query slots stayed busy for "
-                f"{self.settings.timeout:g} s",
+                f"all {self.slots} query slots stayed busy for {self.settings.timeout:g} s",
                 hint="retry in a little while",
             )
+        slot = _Slot(self._slots)
         try:
-            found = self._ask(request, deadline)
+            found = self._ask(request, deadline, slot)
         finally:
-            self._slots.release()
+            slot.release()
         self._remember(request, found)
         return found
 
-    def _ask(self, request: QueryRequest, deadline: float) -> Answer:
+    def _ask(self, request: QueryRequest, deadline: float, slot: _Slot) -> Answer:
         connection = self._connection()
         try:
-            header, body = connection.ask(_request_frame(request, deadline), deadline)
+            connection.send(_request_frame(request, deadline))
+            if not connection.wait(min(deadline, time.monotonic() + LONG_AFTER)):
+                self._step_aside(connection, slot)
+                if not connection.wait(deadline):
+                    raise _Overran
+            header = json.loads(connection.receive(deadline))
+            body = connection.receive(deadline) if "error" not in header else b""
         except _Overran:
             connection.kill()
             raise QueryTimeout(
@@ -159,6 +173,9 @@ class Engine:
                 hint="narrow the query (add LIMIT, avoid cross products between unrelated "
                 "patterns) and retry",
             ) from None
+        except CdkgError:
+            connection.kill()
+            raise
         if connection.reusable:
             self._idle.put(connection)
         else:
@@ -166,6 +183,19 @@ class Engine:
         if "error" in header:
             raise _error(header["error"])
         return Answer(body, header["media_type"], header["rows"], header["truncated"])
+
+    def _step_aside(self, connection: _Connection, slot: _Slot) -> None:
+        """A query still running after :data:`LONG_AFTER`: its child drops to the lowest CPU
+        priority (and will not be reused), and the query moves from its query slot to a
+        long-query slot, so that long queries can never hold every query slot; if none is free,
+        it is stopped."""
+        connection.demote()
+        if not slot.move_to(self._long_slots):
+            raise ServiceUnavailable(
+                f"the query ran past {LONG_AFTER:g} s while all {self.long_slots} long-query "
+                "slots were taken, and was stopped",
+                hint="retry in a little while, or narrow the query so that it ends sooner",
+            )
 
     def _connection(self) -> _Connection:
         try:
@@ -251,6 +281,24 @@ class _Overran(Exception):
     """The query outlived its time limit."""
 
 
+class _Slot:
+    """The slot a running query holds: a query slot, or, once it is long, a long-query slot."""
+
+    def __init__(self, held: threading.BoundedSemaphore) -> None:
+        self.held = held
+
+    def move_to(self, other: threading.BoundedSemaphore) -> bool:
+        """Take a slot of ``other`` and give this one back; False if ``other`` has none free."""
+        if not other.acquire(blocking=False):
+            return False
+        self.held.release()
+        self.held = other
+        return True
+
+    def release(self) -> None:
+        self.held.release()
+
+
 class _Connection:
     """A connection to one engine child, which answers its queries one at a time."""
 
@@ -271,32 +319,32 @@ class _Connection:
             raise
         return cls(sock, int(pid))
 
-    def ask(self, frame: bytes, deadline: float) -> tuple[dict[str, Any], bytes]:
-        """Send a request, wait for its answer until ``deadline``; past :data:`LONG_AFTER`, the
-        child drops to the lowest CPU priority and is not reused."""
-        started = time.monotonic()
+    def send(self, frame: bytes) -> None:
         self.sock.settimeout(None)
         self.sock.sendall(frame)
-        header = json.loads(self._read(deadline, started))
-        body = self._read(deadline, started) if "error" not in header else b""
-        return header, body
 
-    def _read(self, deadline: float, started: float) -> bytes:
-        long_at = started + LONG_AFTER
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                raise _Overran
-            if self.reusable and now >= long_at:
-                self.reusable = False
-                with contextlib.suppress(OSError):
-                    os.setpriority(os.PRIO_PROCESS, self.pid, 19)
-            wait = deadline - now if not self.reusable else min(deadline, long_at) - now
-            self.sock.settimeout(max(wait, 0.001))
-            try:
-                return _read_frame(self.sock)
-            except TimeoutError:
-                continue
+    def wait(self, until: float) -> bool:
+        """Whether the child's answer has begun to arrive by ``until`` (a monotonic time)."""
+        ready, _, _ = select.select([self.sock], [], [], max(until - time.monotonic(), 0))
+        return bool(ready)
+
+    def receive(self, deadline: float) -> bytes:
+        """One frame, whole, by ``deadline``."""
+        self.sock.settimeout(max(deadline - time.monotonic(), 0.001))
+        try:
+            return _read_frame(self.sock)
+        except TimeoutError:
+            raise _Overran from None
+
+    def demote(self) -> None:
+        """The lowest CPU priority for the child, which an unprivileged server cannot undo: the
+        child is not reused."""
+        self.reusable = False
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, self.pid, 19)
+        # SCHED_IDLE: a CPU only when no other task wants it (Linux; nice 19 still takes a share)
+        with contextlib.suppress(OSError, AttributeError):
+            os.sched_setscheduler(self.pid, os.SCHED_IDLE, os.sched_param(0))
 
     def kill(self) -> None:
         with contextlib.suppress(OSError):
@@ -363,11 +411,22 @@ class _Master:
             Path(self.directory).rmdir()
 
 
+#: Process names (``/proc/PID/comm``, what ``ps`` and ``top`` show): the master, and a child.
+MASTER_NAME = "cdkg-engine"
+CHILD_NAME = "cdkg-query"
+
+
+def _name_process(name: str) -> None:
+    with contextlib.suppress(OSError):
+        Path("/proc/self/comm").write_text(name, encoding="ascii")
+
+
 def _master_loop(listener: socket.socket, lifeline: int, serve: Any) -> None:
     """The engine master: a process group of its own (so that one kill stops it and its
     children), children reaped by the kernel, a child forked per connection, and an end when the
     server's end of ``lifeline`` closes."""
     os.setpgid(0, 0)
+    _name_process(MASTER_NAME)
     # Whatever the server had open (its listening socket, its clients' connections) is not the
     # engine's: held here, a closed connection would not close, nor a port free.
     keep = sorted((listener.fileno(), lifeline))
@@ -385,6 +444,7 @@ def _master_loop(listener: socket.socket, lifeline: int, serve: Any) -> None:
         if os.fork() == 0:  # an engine child
             listener.close()
             os.close(lifeline)
+            _name_process(CHILD_NAME)
             _limit_child()
             try:
                 serve(conn)

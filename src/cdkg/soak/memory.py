@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-#: The name (``/proc/PID/comm``) of the process that forks the query workers.
-ZYGOTE_NAME = "cdkg-zygote"
+from cdkg.engine import MASTER_NAME
+
+#: The name (``/proc/PID/comm``) of the process that forks the engine processes.
+ZYGOTE_NAME = MASTER_NAME
 #: Seconds between two memory samples during the load. A sample is not free: each process's
 #: ``smaps_rollup`` walks its page tables in the kernel (2-3 ms each for the server, the zygote and
 #: each worker here) on one of the CPUs the load shares. Four samples a second (14 ms each with two
@@ -109,8 +111,8 @@ def _parent(pid: int) -> int | None:
 
 
 def query_workers(pids: list[int]) -> list[int]:
-    """The query workers among the server's descendants ``pids``: all but the zygote that forks
-    them (told apart by its name, ``cdkg-zygote``)."""
+    """The engine processes that answer queries among the server's descendants ``pids``: all but
+    the engine master that forks them (told apart by its name, ``cdkg-engine``)."""
     return [pid for pid in pids if _name(pid) != ZYGOTE_NAME]
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import cdkg
 from cdkg import settings as settings_module
 from cdkg.bench_http import Server, free_port
+from cdkg.engine import QUERIES_PER_WORKER
 from cdkg.queries import CannedQuery
 from cdkg.resources import kg_dir
 from cdkg.settings import Settings
@@ -233,6 +234,11 @@ def warm_up(port: int, mix: Mix) -> list[dict[str, Any]]:
     return left_out
 
 
+def _slots(effective: settings_module.Settings) -> int:
+    """Engine children the server may keep idle: one per query slot."""
+    return effective.workers * QUERIES_PER_WORKER
+
+
 def _phases(
     server: Server,
     canned: list[CannedQuery],
@@ -282,7 +288,7 @@ def _phases(
     warming = Tally()
     drive(port, mix, options, warming, options.warm_load)
     memory = Memory(pid)
-    before = memory.quiet(within=effective.timeout + 5, idle_workers=effective.workers)
+    before = memory.quiet(within=effective.timeout + 5, idle_workers=_slots(effective))
     lap("warm_load")
 
     # 5. the load
@@ -292,7 +298,7 @@ def _phases(
 
     # 6. settle
     time.sleep(options.settle)
-    after = memory.quiet(within=effective.timeout + 5, idle_workers=effective.workers)
+    after = memory.quiet(within=effective.timeout + 5, idle_workers=_slots(effective))
     answer = attempt(port, get("alive", "/sparql", {"query": "ASK {}"}))
     alive = process.poll() is None and answer.status == 200
     lap("settle")

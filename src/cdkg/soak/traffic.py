@@ -195,7 +195,7 @@ def _over_cap(target: Target, times: float) -> str:
 
 
 _TIMEOUT = "503: the query ran past --timeout (QueryTimeout)"
-_TIMEOUT_OR_MEMORY = "503: past --timeout, or over the worker's memory limit"
+_TIMEOUT_OR_MEMORY = "503: past --timeout, or over an engine process's memory limit"
 _REGEX = (
     "503: past --timeout with rdflib's backtracking regex; 200 and no rows with Oxigraph's "
     "linear-time regex (the right answer: no match)"

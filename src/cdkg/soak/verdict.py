@@ -196,7 +196,7 @@ def markdown(report: dict[str, Any]) -> str:
         + _think(opts.get("think_s", 0.0))
         + f"{opts['hostile_share']:.0%} of requests hostile, against `cdkg serve` on 127.0.0.1 "
         f"(timeout {srv['timeout_s']:g} s, row cap {srv['max_rows']}, body cap "
-        f"{srv['max_body']:,} bytes, {srv['workers']} query workers"
+        f"{srv['max_body']:,} bytes, {srv['workers']} workers (2 query slots each)"
         + (f", server arguments `{' '.join(opts['server_args'])}`" if opts["server_args"] else "")
         + f"). {machine['cpus']} CPUs; load average {machine['load_average_before']:.1f} before, "
         f"{machine['load_average_after']:.1f} after (other jobs share this machine).",
@@ -256,7 +256,7 @@ def markdown(report: dict[str, Any]) -> str:
     memory = report["memory"]
     out += [
         "",
-        "| memory (PSS, server + query workers) | |",
+        "| memory (PSS, server + engine processes) | |",
         "|---|---|",
         f"| before the load: after {report['options'].get('warm_load_s', 0):g} s of the same "
         f"load ({memory.get('warm_load_requests', 0)} requests) and no query running "
@@ -270,7 +270,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"{_mib(memory.get('server_after_kib', 0))}, {memory.get('workers_after', '?')} idle "
         "workers) |",
         "",
-        "The totals count the zygote that forks the workers too. A forked process shares the "
+        "The totals count the engine master that forks them too. A forked process shares the "
         "server's pages copy-on-write; the proportional set size "
         "(PSS, from /proc/PID/smaps_rollup) counts each shared page once across the processes "
         "that share it, so the sum is the memory in use.",
