@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from answers import answer_json
 
+from answers import answer_json
 from cdkg.cli import main
 from cdkg.engine import Engine
 from cdkg.errors import BadParameter
-from cdkg.served import served_dataset
 from cdkg.params import Param
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
+from cdkg.served import served_dataset
 from cdkg.settings import Settings
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -203,6 +203,8 @@ def test_query_reads_extra_graphs_as_serve_does(
     extra.write_text('<https://example.org/s> <https://example.org/p> "x" .\n', encoding="utf-8")
     query = tmp_path / "g.rq"
     query.write_text("SELECT ?g WHERE { GRAPH ?g { ?s <https://example.org/p> ?o } }\n")
-    assert main(["query", str(query), "--graph", f"https://example.org/g={extra}", "-f", "csv"]) == 0
+    assert (
+        main(["query", str(query), "--graph", f"https://example.org/g={extra}", "-f", "csv"]) == 0
+    )
     assert capsys.readouterr().out == "g\r\nhttps://example.org/g\r\n"
     assert main(["query", str(query), "--graph", "not-an-iri=x.ttl"]) == 2

@@ -36,6 +36,7 @@ from rdflib.namespace import XSD
 
 from cdkg import guard, negotiation
 from cdkg.catalog import QUERIES_GRAPH
+from cdkg.evaluate import write_evaluated
 from cdkg.graph import CDKG_GRAPH, ID
 from cdkg.remote import (
     RemoteStore,
@@ -44,7 +45,6 @@ from cdkg.remote import (
     StoreUnavailable,
     with_prefixes,
 )
-from cdkg.evaluate import write_evaluated
 from cdkg.served import served_dataset
 from cdkg.settings import Settings
 from cdkg.store import PREFIXES

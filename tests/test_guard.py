@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import math
 
+import pytest
 from rdflib import Literal, URIRef
 
 from cdkg import guard
@@ -175,8 +174,8 @@ def test_escapes_cannot_hide_a_service(query, error):
 
 
 def test_syntax_error_names_line_and_column(engine):
+    text = "PREFIX ex: <http://example.org/>\nSELECT * WHERE {\n  ?s ex:p \n}"
     with pytest.raises(QuerySyntaxError) as caught:
-        text = "PREFIX ex: <http://example.org/>\nSELECT * WHERE {\n  ?s ex:p \n}"
         engine.execute(QueryRequest(text), math.inf)
     body = caught.value.to_json()["error"]
     assert (body["line"], body["column"]) == (caught.value.line, caught.value.column)

@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 
 from answers import answer_json
-
 from cdkg.engine import Engine
 from cdkg.queries import Registry
 from cdkg.resources import kg_dir
