@@ -1,4 +1,4 @@
-"""The README's "Calling it" snippets, run as written against a real server: each curl call, the
+"""The README's "A first query" snippets, run as written against a real server: each curl call, the
 SPARQLWrapper snippet, and the ``fetch()`` for a browser console (in Debian's Chromium, from a
 page on another origin). Only the endpoint's address is replaced by the test server's."""
 
@@ -25,9 +25,9 @@ README_URL = "http://127.0.0.1:8000/sparql"
 
 
 def calling_blocks(language: str) -> list[str]:
-    """The ``language`` code blocks of the README's "### Calling it" section."""
+    """The ``language`` code blocks of the README's "## A first query" section."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    section = text.split("### Calling it", 1)[1].split("\n### ", 1)[0]
+    section = text.split("\n## A first query\n", 1)[1].split("\n## ", 1)[0]
     return re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
 
 

@@ -29,7 +29,7 @@ def table(name: str) -> list[list[str]]:
 
 
 def shown(value: Any) -> str:
-    """A default as the README's settings table shows it."""
+    """A default as the settings table (docs/command-line.md) shows it."""
     if value is None or value == ():
         return "(none)"
     if isinstance(value, tuple):

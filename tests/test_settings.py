@@ -1,4 +1,5 @@
-"""The settings table: precedence defaults < CDKG_* < flags, parsing, and the README copy."""
+"""The settings table: precedence defaults < CDKG_* < flags, parsing, and the copy in
+docs/command-line.md."""
 
 from __future__ import annotations
 
@@ -100,13 +101,13 @@ def test_bad_flag_is_an_argparse_error(capsys: pytest.CaptureFixture[str]) -> No
     assert "--port" in capsys.readouterr().err
 
 
-def test_readme_has_the_rendered_table() -> None:
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+def test_the_command_line_page_has_the_rendered_table() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "command-line.md").read_text(encoding="utf-8")
     begin, end = "<!-- settings-table:begin -->\n", "<!-- settings-table:end -->"
-    assert begin in readme
-    assert end in readme
-    documented = readme.split(begin, 1)[1].split(end, 1)[0]
+    assert begin in page
+    assert end in page
+    documented = page.split(begin, 1)[1].split(end, 1)[0]
     assert documented == render_markdown(), (
-        "README's settings table is stale; paste the output of "
+        "docs/command-line.md's settings table is stale; paste the output of "
         '`python -c "import cdkg.settings as s; print(s.render_markdown(), end=str())"`'
     )
