@@ -1,4 +1,5 @@
-"""Answers through the one query path (:meth:`cdkg.engine.Engine.execute`), read back for tests
+"""Answers through the one query path (:meth:`cdkg.engine.processes.Engine.execute`), read back for
+tests
 and for ``tests/update_golden.py``: the bytes ``cdkg query --format json`` writes."""
 
 from __future__ import annotations
@@ -7,8 +8,8 @@ import json
 import math
 from typing import Any
 
-from cdkg.engine import Engine
-from cdkg.evaluate import QueryRequest
+from cdkg.engine.evaluate import QueryRequest
+from cdkg.engine.processes import Engine
 
 
 def answer_json(engine: Engine, text: str) -> dict[str, Any]:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset, Graph
 
-from cdkg.engine import Engine
-from cdkg.graph import load_dataset, load_graph
-from cdkg.served import served_dataset
+from cdkg.engine.processes import Engine
+from cdkg.kg.graph import load_dataset, load_graph
+from cdkg.kg.served import served_dataset
 from cdkg.settings import Settings
 
 # The endpoint's fixtures: apps on made-up graphs, real `cdkg serve` processes.

@@ -25,8 +25,8 @@ from flask.testing import FlaskClient
 from rdflib import Dataset, Graph, Namespace, URIRef
 from rdflib.namespace import RDFS
 
-from cdkg.graph import load_dataset
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
+from cdkg.kg.graph import load_dataset
 from cdkg.settings import Settings
 from cdkg.web import create_app
 

@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from rdflib import Dataset, Graph, Namespace, URIRef
 
-from cdkg import store
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
+from cdkg.kg import store
 from cdkg.resources import kg_dir
 from cdkg.settings import Settings
 from cdkg.web import create_app

@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from rdflib import Dataset, Graph
 
-from cdkg.audit import COLUMNS, Finding, Verdict, render, run_audit
+from cdkg.canned.registry import Registry
 from cdkg.cli import main
-from cdkg.queries import Registry
 from cdkg.resources import kg_dir
+from cdkg.scholarly.audit import COLUMNS, Finding, Verdict, render, run_audit
 from cdkg.settings import Settings
 from cdkg.web import create_app
 

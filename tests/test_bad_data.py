@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from cdkg.errors import LoadError
-from cdkg.graph import kg_files, rdf_format
-from cdkg.wellformed import check, may_hold_non_ascii_numbers
+from cdkg.kg.graph import kg_files, rdf_format
+from cdkg.kg.wellformed import check, may_hold_non_ascii_numbers
 
 BAD = Path(__file__).parent / "fixtures" / "bad"
 #: No case may take longer than this, in seconds (a billion-laughs file would take forever).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdkg import bench
+from cdkg_bench import startup as bench
 
 
 def test_median_time_runs_each_repeat() -> None:

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from cdkg import bench_http
+from cdkg_bench import concurrent as bench_http
 
 
 @pytest.mark.parametrize(

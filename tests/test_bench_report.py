@@ -9,10 +9,10 @@ from dataclasses import asdict
 
 import pytest
 
-from cdkg import bench_targets as targets
 from cdkg import cli
-from cdkg.bench_http import Stats
-from cdkg.bench_load import (
+from cdkg_bench import targets
+from cdkg_bench.concurrent import Stats
+from cdkg_bench.per_query import (
     CACHED,
     CANNED,
     CDKG,
@@ -29,7 +29,7 @@ from cdkg.bench_load import (
     summary,
     wrk_seconds,
 )
-from cdkg.bench_report import finite, judge_all, markdown
+from cdkg_bench.report import finite, judge_all, markdown
 
 NAN = math.nan
 

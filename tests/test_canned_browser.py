@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
 from cdkg.resources import kg_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from answers import answer_json
+from cdkg.canned.params import Param
+from cdkg.canned.registry import Registry
 from cdkg.cli import main
-from cdkg.engine import Engine
+from cdkg.engine.processes import Engine
 from cdkg.errors import BadParameter
-from cdkg.params import Param
-from cdkg.queries import Registry
+from cdkg.kg.served import served_dataset
 from cdkg.resources import kg_dir
-from cdkg.served import served_dataset
 from cdkg.settings import Settings
 
 GOLDEN = Path(__file__).parent / "golden"

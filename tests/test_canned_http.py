@@ -20,14 +20,14 @@ from openapi_spec_validator import validate as validate_openapi
 from rdflib import RDFS, Dataset, Literal
 
 from cdkg import cli
-from cdkg.catalog import QUERIES_GRAPH, query_iri
-from cdkg.citation import PAPER
-from cdkg.graph import CDKG_GRAPH, ID, dataset_version, load_dataset
-from cdkg.params import Param
-from cdkg.queries import Registry
+from cdkg.canned.catalog import QUERIES_GRAPH, query_iri
+from cdkg.canned.citation import PAPER
+from cdkg.canned.params import Param
+from cdkg.canned.registry import Registry
+from cdkg.kg.graph import CDKG_GRAPH, ID, dataset_version, load_dataset
+from cdkg.kg.validate import load_checks, load_shapes, validate
 from cdkg.resources import kg_dir
 from cdkg.settings import Settings
-from cdkg.validate import load_checks, load_shapes, validate
 from cdkg.web import create_app
 from cdkg.web.openapi import golden_dir
 

@@ -11,7 +11,7 @@ import yaml
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
-from cdkg.citation import PAPER
+from cdkg.canned.citation import PAPER
 
 CFF = Path(__file__).resolve().parents[1] / "CITATION.cff"
 SCHEMA = "https://schema.org/"

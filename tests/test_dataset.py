@@ -1,6 +1,6 @@
 """The dataset a query sees (SPARQL 1.1 Query §13, Protocol §2.1.4) on the one query path: the
 union of the served graphs as the default graph, FROM and FROM NAMED, the protocol's graphs, the
-predeclared prefixes, and terms as Oxigraph holds them; and :func:`cdkg.store.query`, the path of
+predeclared prefixes, and terms as Oxigraph holds them; and :func:`cdkg.kg.store.query`, the path of
 cdkg's own reading (entity pages, the audit), which gives rdflib terms.
 
 The canned queries' answers are checked against their golden files in test_canned_golden.py, and
@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from rdflib import Dataset, Literal, URIRef
 
-from cdkg import store
-from cdkg.catalog import QUERIES_GRAPH
-from cdkg.engine import Engine
+from cdkg.canned.catalog import QUERIES_GRAPH
+from cdkg.engine.evaluate import QueryRequest
+from cdkg.engine.processes import Engine
 from cdkg.errors import BadGateway
-from cdkg.evaluate import QueryRequest
-from cdkg.graph import CDKG_GRAPH, load_dataset
+from cdkg.kg import store
+from cdkg.kg.graph import CDKG_GRAPH, load_dataset
 from cdkg.settings import Settings
 
 JSON = "application/sparql-results+json"
@@ -134,7 +134,8 @@ def test_construct_and_ask(engine: Engine) -> None:
 
 def test_a_query_with_service_runs_on_rdflibs_engine_with_the_guarded_client() -> None:
     """Oxigraph would fetch a SERVICE itself (no allow-list, no time limit): such a query goes to
-    rdflib's engine and cdkg.federation's guarded client, which here finds nothing listening."""
+    rdflib's engine and cdkg.sparql.federation's guarded client, which here finds nothing
+    listening."""
     endpoint = "http://127.0.0.1:9/sparql"
     engine = Engine(load_dataset(), Settings(allow_service=(endpoint,), service_timeout=1.0))
     text = f"SELECT * WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}"

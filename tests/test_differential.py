@@ -1,20 +1,20 @@
 """Differential test: cdkg answers every query as the Oxigraph server does, on the same quads.
 
-cdkg's one query path (:func:`cdkg.evaluate.answer`) has pyoxigraph parse, evaluate and write every
-query, behind the guard, the row cap, the dataset rules and the TSV/N-Triples round trip. Here its
-answers are checked against an independent process, the Oxigraph server (``oxigraph
+cdkg's one query path (:func:`cdkg.engine.evaluate.answer`) has pyoxigraph parse, evaluate and
+write every query, behind the guard, the row cap, the dataset rules and the TSV/N-Triples round
+trip. Here its answers are checked against an independent process, the Oxigraph server (``oxigraph
 serve-read-only``, the same release), holding the very quads cdkg serves.
 
-**The dataset.** :func:`cdkg.served.served_dataset` (the shipped files plus the derived graphs)
+**The dataset.** :func:`cdkg.kg.served.served_dataset` (the shipped files plus the derived graphs)
 with an extra file the test writes, ``edge.nq``: the named graph :data:`EDGE` of edge-case terms
 (:data:`EDGE_VALUES`: INF, NaN, -0, time zones, durations, big doubles, ``\\r\\n``, tabs, quotes,
 Persian text, language tags, ``from`` and ``SERVICE`` inside strings, odd IRIs, blank nodes) and a
 second graph :data:`EDGE2` sharing some triples with it. It is dumped as N-Quads and loaded into
 the Oxigraph server; ``cdkg serve`` loads it with ``--graph``. ``cdkg query`` has no ``--graph``
 option: it gets the same dataset from ``--data data/*.ttl edge.nq``, since a quad file keeps its
-own named graphs (:func:`cdkg.graph.load_dataset`). A query names no dataset: both answer over the
-union of the named graphs (the Oxigraph server is sent its ``union-default-graph`` parameter; not
-its ``--union-default-graph`` option, which would override a query's FROM). The first queries of
+own named graphs (:func:`cdkg.kg.graph.load_dataset`). A query names no dataset: both answer over
+the union of the named graphs (the Oxigraph server is sent its ``union-default-graph`` parameter;
+not its ``--union-default-graph`` option, which would override a query's FROM). The first queries of
 :data:`CASES` count every graph's triples, so a dataset that differs fails there first.
 
 **The queries** (:data:`CASES`): hand-written ones covering each form and feature (BGPs, OPTIONAL,
@@ -69,12 +69,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from cdkg.catalog import QUERIES_GRAPH
-from cdkg.graph import CDKG_GRAPH, data_files
-from cdkg.queries import Registry
+from cdkg.canned.catalog import QUERIES_GRAPH
+from cdkg.canned.registry import Registry
+from cdkg.kg.graph import CDKG_GRAPH, data_files
+from cdkg.kg.served import served_dataset
+from cdkg.kg.store import PREFIXES, oxigraph_of
 from cdkg.resources import kg_dir
-from cdkg.served import served_dataset
-from cdkg.store import PREFIXES, oxigraph_of
 from endpoint_fixtures import LiveServer, free_port
 
 pytestmark = pytest.mark.slow
@@ -874,8 +874,9 @@ CLI_ALL_FORMATS = frozenset(
 )
 #: Hand-written queries about evaluation alone (operators, functions, paths, modifiers):
 #: ``cdkg query`` evaluates them with the very function the endpoint uses
-#: (:func:`cdkg.evaluate.answer`), on the same dataset (which the CLI's other queries check), so
-#: the endpoint's runs cover them and the command line skips them (each run costs a second).
+#: (:func:`cdkg.engine.evaluate.answer`), on the same dataset (which the CLI's other queries
+#: check), so the endpoint's runs cover them and the command line skips them (each run costs a
+#: second).
 EVALUATION_ONLY = frozenset(
     {"bgp-ties", "bgp-tehran", "optional", "optional-filter-outer-variable", "optional-nested"}
     | {"union", "union-unbalanced", "minus", "minus-disjoint-variables", "exists", "not-exists"}
@@ -948,7 +949,7 @@ def fields_of(case: Case, text: str) -> list[tuple[str, str]]:
 
 
 def declare_prefixes(text: str) -> str:
-    """``text`` with a PREFIX line for each prefix of :data:`cdkg.store.PREFIXES` it does not
+    """``text`` with a PREFIX line for each prefix of :data:`cdkg.kg.store.PREFIXES` it does not
     declare itself: cdkg predeclares them, the Oxigraph server none."""
     declared = {m.lower() for m in re.findall(r"PREFIX\s+([\w.-]*):", text, re.IGNORECASE)}
     lines = [f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items() if p.lower() not in declared]

@@ -1,4 +1,5 @@
-"""The engine (:mod:`cdkg.engine`): queries answered in forked engine children, a runaway one
+"""The engine (:mod:`cdkg.engine.processes`): queries answered in forked engine children, a runaway
+one
 killed at the time limit while others are served, a dead child turned into a 503, the children
 holding none of the server's files, nothing left running after ``close()``, and the cache.
 
@@ -20,11 +21,11 @@ from pathlib import Path
 import pytest
 from rdflib import Literal, URIRef
 
-from cdkg.engine import LONG_AFTER, Engine, running
+from cdkg.engine.evaluate import QueryRequest
+from cdkg.engine.processes import LONG_AFTER, Engine, running
 from cdkg.errors import QuerySyntaxError, QueryTimeout, ServiceUnavailable
-from cdkg.evaluate import QueryRequest
+from cdkg.kg.store import new_dataset
 from cdkg.settings import Settings
-from cdkg.store import new_dataset
 
 G = "http://example.org/g"
 #: Runs until it is killed: a cross product Oxigraph evaluates row by row, counted at the end.
@@ -228,7 +229,7 @@ def test_the_engine_ends_with_the_server_however_it_ends(tmp_path: Path) -> None
         "import sys, time\n"
         "sys.path[:0] = " + repr([str(Path(__file__).parent)]) + "\n"
         "from test_engine import make_engine, QUICK\n"
-        "from cdkg.evaluate import QueryRequest\n"
+        "from cdkg.engine.evaluate import QueryRequest\n"
         "engine = make_engine()\n"
         "engine.run(QueryRequest(QUICK, format='json'))\n"
         "print(engine._master.pid, flush=True)\n"

@@ -15,10 +15,10 @@ from flask.testing import FlaskClient
 from rdflib import RDFS, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
-from cdkg import wikidata
-from cdkg.graph import CDKG, CDKG_GRAPH, ID, load_dataset
-from cdkg.map import Point, svg
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
+from cdkg.kg.graph import CDKG, CDKG_GRAPH, ID, load_dataset
+from cdkg.scholarly import wikidata
+from cdkg.scholarly.map import Point, svg
 from cdkg.settings import Settings
 from cdkg.web import create_app
 

@@ -1,6 +1,6 @@
 """cdkg in front of an external store (issue 6): ``cdkg load`` into a private Virtuoso
 (:mod:`virtuoso_fixtures`), then every canned query with a golden file, through
-:class:`cdkg.remote.RemoteStore` and through ``cdkg serve --store URL``, against that file.
+:class:`cdkg.sparql.remote.RemoteStore` and through ``cdkg serve --store URL``, against that file.
 
 Compared as ``test_canned_http`` compares, after normalising what a store may write differently
 for the same RDF term: blank node labels, and numeric literals' lexical forms (Virtuoso stores
@@ -34,21 +34,21 @@ from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import XSD
 
-from cdkg import guard, negotiation
-from cdkg.catalog import QUERIES_GRAPH
-from cdkg.evaluate import write_evaluated
-from cdkg.graph import CDKG_GRAPH, ID
-from cdkg.remote import (
+from cdkg.canned.catalog import QUERIES_GRAPH
+from cdkg.engine.evaluate import write_evaluated
+from cdkg.kg.graph import CDKG_GRAPH, ID
+from cdkg.kg.served import served_dataset
+from cdkg.kg.store import PREFIXES
+from cdkg.kg.views import GRAPH_NS, WIKIDATA_VIEW
+from cdkg.settings import Settings
+from cdkg.sparql import guard, negotiation
+from cdkg.sparql.remote import (
     RemoteStore,
     StoreBadAnswer,
     StoreTimeout,
     StoreUnavailable,
     with_prefixes,
 )
-from cdkg.served import served_dataset
-from cdkg.settings import Settings
-from cdkg.store import PREFIXES
-from cdkg.views import GRAPH_NS, WIKIDATA_VIEW
 from test_canned_golden import REGISTRY, golden
 from virtuoso_fixtures import Virtuoso, free_port
 

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
 from cdkg.resources import kg_dir
 from endpoint_fixtures import LiveServer
 from wikidata_standin import INVENTED, StandIn, standin_graph

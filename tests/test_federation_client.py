@@ -1,4 +1,5 @@
-"""``cdkg.federation.call``, the only HTTP client rdflib's SERVICE may use, without a cdkg server:
+"""``cdkg.sparql.federation.call``, the only HTTP client rdflib's SERVICE may use, without a cdkg
+server:
 its limits, checked against tiny local HTTP servers."""
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from cdkg import federation
 from cdkg.errors import BadGateway, Forbidden, GatewayTimeout
+from cdkg.sparql import federation
 
 Reply = tuple[int, bytes, float]  # status, body, seconds to wait before answering
 

@@ -30,8 +30,8 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cdkg.graph import load_dataset
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
+from cdkg.kg.graph import load_dataset
 from cdkg.settings import Settings
 from cdkg.web import create_app
 from endpoint_fixtures import EXTRA_GRAPHS, REPO, LiveServer

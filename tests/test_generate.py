@@ -10,10 +10,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from cdkg import generate
 from cdkg.cli import main
-from cdkg.graph import data_files
+from cdkg.kg.graph import data_files
 from cdkg.resources import kg_dir
+from cdkg_bench import generate
 
 CDKG = "https://w3id.org/cdkg/ontology#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -42,7 +42,7 @@ def graph_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def proportions(triples: Iterable[tuple[object, object, object]]) -> dict[str, float]:
-    """The shares the generator promises to keep (module docstring of cdkg.generate)."""
+    """The shares the generator promises to keep (module docstring of cdkg_bench.generate)."""
     kinds: Counter[str] = Counter()
     uses: Counter[str] = Counter()
     for _, p, o in triples:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, RDFS, Dataset, Graph, Literal, URIRef
 
-from cdkg import store
 from cdkg.errors import LoadError
-from cdkg.graph import (
+from cdkg.kg import store
+from cdkg.kg.graph import (
     CDKG_GRAPH,
     dataset_version,
     kg_files,

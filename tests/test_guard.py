@@ -8,12 +8,12 @@ import math
 import pytest
 from rdflib import Literal, URIRef
 
-from cdkg import guard
-from cdkg.engine import Engine
+from cdkg.engine.evaluate import QueryRequest
+from cdkg.engine.processes import Engine
 from cdkg.errors import BadQuery, Forbidden, QuerySyntaxError
-from cdkg.evaluate import QueryRequest
+from cdkg.kg.store import new_dataset
 from cdkg.settings import Settings
-from cdkg.store import new_dataset
+from cdkg.sparql import guard
 
 
 def _short(value: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cdkg.errors import NotAcceptable
-from cdkg.negotiation import (
+from cdkg.sparql.negotiation import (
     GRAPH_FORMATS,
     HTML,
     RESULT_FORMATS,

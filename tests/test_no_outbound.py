@@ -37,8 +37,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cdkg import guard
 from cdkg.errors import BadQuery, CdkgError, Forbidden
+from cdkg.sparql import guard
 from endpoint_fixtures import FIXTURES, LiveServer
 from fuzz_report import Tally, check_response, derandomize, examples, tally
 

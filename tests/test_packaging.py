@@ -63,6 +63,16 @@ def test_wheel_carries_every_knowledge_file(wheel: Path) -> None:
 
 
 @pytest.mark.slow
+def test_no_measuring_tool_ships_in_the_wheel(wheel: Path) -> None:
+    """Benchmarks, the soak and the generator are tools/cdkg_bench, a package of their own."""
+    with zipfile.ZipFile(wheel) as archive:
+        code = [name for name in archive.namelist() if name.endswith(".py")]
+    assert "cdkg/cli.py" in code
+    assert not [name for name in code if not name.startswith("cdkg/")]
+    assert not [name for name in code if any(w in name for w in ("bench", "soak", "generate"))]
+
+
+@pytest.mark.slow
 def test_installed_wheel_validates_from_any_directory(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(

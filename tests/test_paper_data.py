@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
 from cdkg.resources import kg_dir, paper_text
 
 PREFIXES = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdkg.paperlines import Segment, line_url, link_lines
+from cdkg.scholarly.paperlines import Segment, line_url, link_lines
 
 V = "/source/paper"
 

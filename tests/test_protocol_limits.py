@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 import pytest
 from rdflib.plugins.sparql import evaluate as rdflib_evaluate
 
-from cdkg import evaluate, federation
+from cdkg.engine import evaluate
 from cdkg.errors import Forbidden
+from cdkg.sparql import federation
 
 VALUES5 = "SELECT ?n WHERE { VALUES ?n { 1 2 3 4 5 } }"
 RUNAWAY = (

@@ -22,11 +22,11 @@ from rdflib import Graph, URIRef
 from rdflib.query import Result
 from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
-from cdkg.graph import CDKG_GRAPH
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
+from cdkg.kg.graph import CDKG_GRAPH
 from cdkg.resources import kg_dir
-from cdkg.soak import memory
-from cdkg.soak.memory import busy
+from cdkg_bench.soak import memory
+from cdkg_bench.soak.memory import busy
 from endpoint_fixtures import EXTRA_GRAPHS, FIXTURES, LIVE_TIMEOUT, LiveServer, free_port
 from test_no_outbound import Listener
 

@@ -11,8 +11,8 @@ from rdflib import RDF, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, VOID, XSD
 
-from cdkg.graph import CDKG_GRAPH
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
+from cdkg.kg.graph import CDKG_GRAPH
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 BASE = "http://localhost/"

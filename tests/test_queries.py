@@ -8,10 +8,10 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 
+from cdkg.canned.params import Param, parse_param, where_offset
+from cdkg.canned.registry import CannedQuery, Registry
 from cdkg.errors import BadParameter, LoadError, QueryNotFound
-from cdkg.graph import ID
-from cdkg.params import Param, parse_param, where_offset
-from cdkg.queries import CannedQuery, Registry
+from cdkg.kg.graph import ID
 from cdkg.resources import kg_dir
 
 ALPHA = "https://example.org/id/alpha"
@@ -231,7 +231,7 @@ def test_checking_a_query_at_load_never_calls_its_service() -> None:
     such a query is checked by rdflib's parser instead (found by the no-outbound fuzzing)."""
     import socket  # noqa: PLC0415
 
-    from cdkg.queries import check_sparql  # noqa: PLC0415
+    from cdkg.canned.registry import check_sparql  # noqa: PLC0415
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

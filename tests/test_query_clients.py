@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from SPARQLWrapper import SPARQLWrapper
 
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
 from cdkg.resources import kg_dir
 
 REGISTRY = Registry.load(kg_dir("queries"))

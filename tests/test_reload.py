@@ -21,9 +21,9 @@ from rdflib import Dataset
 from werkzeug.test import Client
 
 from cdkg.errors import LoadError
-from cdkg.graph import data_files
-from cdkg.report import ValidationReport
-from cdkg.snapshot import Failure, NotConforming
+from cdkg.kg.graph import data_files
+from cdkg.kg.report import ValidationReport
+from cdkg.kg.snapshot import Failure, NotConforming
 from cdkg.web.reload import Reloader, SwappableApp
 from cdkg.web.state import endpoint
 from endpoint_fixtures import LiveServer

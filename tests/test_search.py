@@ -8,8 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Dataset
 
-from cdkg.graph import load_dataset
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
+from cdkg.kg.graph import load_dataset
 from cdkg.resources import kg_dir
 from cdkg.settings import Settings
 from cdkg.web import create_app

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from cdkg import guard, settings
+from cdkg import settings
 from cdkg.settings import Settings
+from cdkg.sparql import guard
 
 DOC = Path(__file__).parents[1] / "docs" / "security.md"
 

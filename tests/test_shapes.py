@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, SH, Graph
 
-from cdkg import validate as validate_module
-from cdkg.graph import CDKG_GRAPH, load_dataset, load_graph, ontology_files
-from cdkg.validate import Check, ValidationReport, load_checks, load_shapes, validate
+from cdkg.kg import validate as validate_module
+from cdkg.kg.graph import CDKG_GRAPH, load_dataset, load_graph, ontology_files
+from cdkg.kg.validate import Check, ValidationReport, load_checks, load_shapes, validate
 
 HERE = Path(__file__).parent / "shapes"
 VALID = sorted((HERE / "valid").glob("*.ttl"))
@@ -41,7 +41,7 @@ def target(path: Path) -> str:
 
 #: How a fixture is validated: (SHACL engine, where the data is held). ``store`` is how ``cdkg
 #: serve`` validates: the cdkg graph of the served Oxigraph store, which pyshacl-turbo reads as a
-#: store of its own (cdkg.validate._native).
+#: store of its own (cdkg.kg.validate._native).
 MODES = [("turbo", "graph"), ("pyshacl", "graph"), ("turbo", "store")]
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from cdkg.snapshot import NotConforming, load_snapshot, uses_cdkg_terms
-from cdkg.validate import Check, load_checks, load_shapes
+from cdkg.kg.snapshot import NotConforming, load_snapshot, uses_cdkg_terms
+from cdkg.kg.validate import Check, load_checks, load_shapes
 
 ARABIC_YEH = '<{subject}> <http://www.w3.org/2004/02/skos/core#altLabel> "شمالي"@fa .\n'
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from cdkg import soak
-from cdkg.soak import memory, phases, traffic, verdict
+from cdkg_bench import soak
+from cdkg_bench.soak import memory, phases, traffic, verdict
 
 
 def outcome(kind: str, status: int, error: str = "", rows: int = -1) -> traffic.Outcome:

@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from rdflib import Dataset, URIRef
 from rdflib.namespace import PROV
 
-from cdkg.graph import CDKG, CDKG_GRAPH, ID, load_dataset
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
+from cdkg.kg.graph import CDKG, CDKG_GRAPH, ID, load_dataset
 from cdkg.resources import kg_dir, paper_text
 from cdkg.settings import Settings
 from cdkg.web import create_app

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cdkg import turtlefmt
-from cdkg.graph import kg_files
+from cdkg.kg import turtlefmt
+from cdkg.kg.graph import kg_files
 
 
 @pytest.mark.parametrize("path", kg_files(), ids=lambda p: f"{p.parent.name}/{p.name}")

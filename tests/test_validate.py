@@ -10,9 +10,9 @@ import pytest
 from rdflib import Graph
 
 from cdkg.errors import LoadError, ValidationFailed
-from cdkg.graph import load_graph
-from cdkg.report import Finding, ValidationReport
-from cdkg.validate import Check, load_checks, load_shapes, validate
+from cdkg.kg.graph import load_graph
+from cdkg.kg.report import Finding, ValidationReport
+from cdkg.kg.validate import Check, load_checks, load_shapes, validate
 
 MiniGraph = Callable[[str], Graph]
 

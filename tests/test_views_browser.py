@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from rdflib import Dataset
 
-from cdkg.graph import load_dataset
+from cdkg.kg.graph import load_dataset
 from endpoint_fixtures import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from cdkg import wikidata
+from cdkg.scholarly import wikidata
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 SNAPSHOT = Path(__file__).resolve().parents[1] / "reference" / "wikidata-p190-snapshot.csv"

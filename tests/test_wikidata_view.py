@@ -14,10 +14,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Dataset, Graph
 
-from cdkg.graph import CDKG_GRAPH, load_dataset
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
+from cdkg.kg.graph import CDKG_GRAPH, load_dataset
+from cdkg.kg.views import WIKIDATA_VIEW, load_views
 from cdkg.settings import Settings
-from cdkg.views import WIKIDATA_VIEW, load_views
 from cdkg.web import create_app
 
 WD = "http://www.wikidata.org/entity/"

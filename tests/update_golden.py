@@ -15,10 +15,10 @@ import json
 from pathlib import Path
 
 from answers import answer_json
-from cdkg.engine import Engine
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
+from cdkg.engine.processes import Engine
+from cdkg.kg.served import served_dataset
 from cdkg.resources import kg_dir
-from cdkg.served import served_dataset
 from cdkg.settings import Settings
 
 GOLDEN = Path(__file__).parent / "golden"

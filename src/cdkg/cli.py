@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from cdkg import __version__, settings
-from cdkg.citation import Citation, paper_reference
+from cdkg.canned.citation import Citation, paper_reference
+from cdkg.canned.registry import CannedQuery, Registry
 from cdkg.errors import BadParameter, CdkgError
-from cdkg.graph import data_files, dataset_version, load_dataset, load_graph
-from cdkg.queries import CannedQuery, Registry
+from cdkg.kg.graph import data_files, dataset_version, load_dataset, load_graph
+from cdkg.kg.store import PREFIXES
+from cdkg.kg.validate import load_checks, load_shapes, validate
 from cdkg.resources import kg_dir
-from cdkg.results import FORMATS, table
-from cdkg.store import PREFIXES
-from cdkg.validate import load_checks, load_shapes, validate
+from cdkg.sparql.table import FORMATS, table
 
 EPILOG = """exit codes:
   0  success (validate: the data conforms)
@@ -190,12 +190,12 @@ def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
 
 def _run_query(args: argparse.Namespace) -> int:
     """The endpoint's query path, in this process: the dataset it serves (derived graphs
-    included), the guard, Oxigraph's evaluation and its writers (:mod:`cdkg.evaluate`)."""
+    included), the guard, Oxigraph's evaluation and its writers (:mod:`cdkg.engine.evaluate`)."""
     import math  # noqa: PLC0415 - the CLI imports what each command needs
 
-    from cdkg.engine import Engine  # noqa: PLC0415
-    from cdkg.evaluate import QueryRequest  # noqa: PLC0415
-    from cdkg.served import add_derived_graphs  # noqa: PLC0415
+    from cdkg.engine.evaluate import QueryRequest  # noqa: PLC0415
+    from cdkg.engine.processes import Engine  # noqa: PLC0415
+    from cdkg.kg.served import add_derived_graphs  # noqa: PLC0415
 
     query = _find_query(args.query)
     params = _parse_params(args.param)
@@ -274,36 +274,36 @@ SERVE = Command(
 BENCH = Command(
     "bench",
     "time start-up (load + validate) against named peers",
-    _lazy("cdkg.bench", "configure"),
-    _lazy("cdkg.bench", "main"),
+    _lazy("cdkg_bench.startup", "configure"),
+    _lazy("cdkg_bench.startup", "main"),
 )
 
 BENCH_HTTP = Command(
     "bench-http",
     "load cdkg serve and rdflib-endpoint side by side with concurrent clients",
-    _lazy("cdkg.bench_http", "configure"),
-    _lazy("cdkg.bench_http", "main"),
+    _lazy("cdkg_bench.concurrent", "configure"),
+    _lazy("cdkg_bench.concurrent", "main"),
 )
 
 AUDIT = Command(
     "audit",
     "check every figure the paper prints against the graph",
-    _lazy("cdkg.audit", "configure"),
-    _lazy("cdkg.audit", "main"),
+    _lazy("cdkg.scholarly.audit", "configure"),
+    _lazy("cdkg.scholarly.audit", "main"),
 )
 
 FORMAT = Command(
     "format",
     "rewrite Turtle files in the house style",
-    _lazy("cdkg.turtlefmt", "configure"),
-    _lazy("cdkg.turtlefmt", "main"),
+    _lazy("cdkg.kg.turtlefmt", "configure"),
+    _lazy("cdkg.kg.turtlefmt", "main"),
 )
 
 WIKIDATA_DIFF = Command(
     "wikidata-diff",
     "compare the paper's ties with Wikidata's P190 (snapshot CSV or SPARQL endpoint)",
-    _lazy("cdkg.wikidata", "configure"),
-    _lazy("cdkg.wikidata", "main"),
+    _lazy("cdkg.scholarly.wikidata", "configure"),
+    _lazy("cdkg.scholarly.wikidata", "main"),
 )
 
 COMMANDS: tuple[Command, ...] = (
@@ -316,8 +316,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "bench-report",
         "run every benchmark (per-query load, cold start, scale, memory); write docs/bench/",
-        _lazy("cdkg.bench_report", "configure"),
-        _lazy("cdkg.bench_report", "main"),
+        _lazy("cdkg_bench.report", "configure"),
+        _lazy("cdkg_bench.report", "main"),
     ),
     FORMAT,
     WIKIDATA_DIFF,
@@ -325,20 +325,20 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "load",
         "push the served graphs into an external SPARQL 1.1 store, then verify the counts",
-        _lazy("cdkg.load", "configure"),
-        _lazy("cdkg.load", "run"),
+        _lazy("cdkg.kg.publish", "configure"),
+        _lazy("cdkg.kg.publish", "run"),
     ),
     Command(
         "generate",
         "write a synthetic graph of about N triples, shaped and proportioned like data/",
-        _lazy("cdkg.generate", "configure"),
-        _lazy("cdkg.generate", "run"),
+        _lazy("cdkg_bench.generate", "configure"),
+        _lazy("cdkg_bench.generate", "run"),
     ),
     Command(
         "soak",
         "run cdkg serve under hostile load on loopback, bounded in time; report in reports/",
-        _lazy("cdkg.soak", "configure"),
-        _lazy("cdkg.soak", "main"),
+        _lazy("cdkg_bench.soak", "configure"),
+        _lazy("cdkg_bench.soak", "main"),
     ),
 )
 

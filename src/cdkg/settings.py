@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cdkg.canned.params import ABSOLUTE_IRI
 from cdkg.errors import BadParameter
-from cdkg.params import ABSOLUTE_IRI
 
 T = TypeVar("T")
 GraphSpec = tuple[str, Path]

@@ -39,13 +39,13 @@ from pathlib import Path
 from flask import Flask
 from rdflib import Dataset
 
-from cdkg.engine import Engine
-from cdkg.graph import dataset_version, kg_files, load_dataset
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
+from cdkg.engine.processes import Engine
+from cdkg.kg.graph import dataset_version, kg_files, load_dataset
+from cdkg.kg.served import add_derived_graphs
+from cdkg.kg.store import OXIGRAPH
 from cdkg.resources import kg_dir
-from cdkg.served import add_derived_graphs
 from cdkg.settings import Settings
-from cdkg.store import OXIGRAPH
 from cdkg.web import (
     audit,
     body,
@@ -78,9 +78,9 @@ def create_app(
     data, plus ``settings.graphs``), with the canned ``queries`` (default: ``queries/``).
 
     The canned queries are published as RDF into ``dataset``, in the named graph
-    :data:`~cdkg.catalog.QUERIES_GRAPH` (replacing what it held); validation, before this, sees
-    only the cdkg graph. The views of ``queries/views/`` (:mod:`cdkg.views`) are built the same
-    way, each into its own named graph."""
+    :data:`~cdkg.canned.catalog.QUERIES_GRAPH` (replacing what it held); validation, before this,
+    sees only the cdkg graph. The views of ``queries/views/`` (:mod:`cdkg.kg.views`) are built the
+    same way, each into its own named graph."""
     files = list(kg_files() if files is None else files)
     if dataset is None:
         dataset = load_dataset(settings.graphs, files)
@@ -123,6 +123,6 @@ def _remote(settings: Settings) -> object | None:
     """The external store queries go to (``--store URL``), or None for the embedded one."""
     if settings.store == OXIGRAPH:
         return None
-    from cdkg.remote import RemoteStore  # noqa: PLC0415 - only with an external store
+    from cdkg.sparql.remote import RemoteStore  # noqa: PLC0415 - only with an external store
 
     return RemoteStore(settings.store, timeout=settings.timeout, max_rows=settings.max_rows)

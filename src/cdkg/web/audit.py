@@ -1,8 +1,8 @@
-"""``/audit``: the claims audit (:mod:`cdkg.audit`) as JSON or CSV.
+"""``/audit``: the claims audit (:mod:`cdkg.scholarly.audit`) as JSON or CSV.
 
 The graph never changes while serving, so the audit is computed once, on the first request, and
 kept. ``format=json|csv`` overrides ``Accept`` (RFC 9110 §12.5.1,
-:func:`cdkg.negotiation.negotiate`); CSV has the columns ``claim, location, reported,
+:func:`cdkg.sparql.negotiation.negotiate`); CSV has the columns ``claim, location, reported,
 computed, agrees`` (RFC 4180).
 """
 
@@ -13,7 +13,8 @@ import threading
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from cdkg import audit, negotiation
+from cdkg.scholarly import audit
+from cdkg.sparql import negotiation
 from cdkg.web.state import endpoint
 
 JSON = negotiation.Format("application/json", ("json",), "https://www.rfc-editor.org/rfc/rfc8259")
@@ -33,12 +34,12 @@ class _Cache:
 
 @bp.record_once
 def _setup(setup: BlueprintSetupState) -> None:
-    setup.app.extensions["cdkg.audit"] = _Cache()
+    setup.app.extensions["cdkg.scholarly.audit"] = _Cache()
 
 
 def findings() -> list[audit.Finding]:
     """The audit of this app's dataset, computed once."""
-    cache: _Cache = current_app.extensions["cdkg.audit"]
+    cache: _Cache = current_app.extensions["cdkg.scholarly.audit"]
     with cache.lock:
         if cache.findings is None:
             state = endpoint()

@@ -4,9 +4,9 @@
 naming the parameter and what it allows), and runs the bound text through the same engine as
 ``/sparql`` (cache, worker, time limit, row cap), over the same dataset: the YASGUI link on the
 HTML page gives the same rows. Formats: the SPARQL results formats and an HTML page, negotiated;
-``format=`` overrides. Every answer says how to cite it (:mod:`cdkg.citation`): headers on every
-format, ``head.link`` in SPARQL JSON (§3.1 of the JSON results format allows it), a block on the
-HTML page. URLs are stable: the query's name, then its parameters.
+``format=`` overrides. Every answer says how to cite it (:mod:`cdkg.canned.citation`): headers on
+every format, ``head.link`` in SPARQL JSON (§3.1 of the JSON results format allows it), a block on
+the HTML page. URLs are stable: the query's name, then its parameters.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 
-from cdkg import negotiation
-from cdkg.catalog import QUERIES_GRAPH, query_iri
-from cdkg.citation import PAPER, Citation, paper_reference, query_sha256
-from cdkg.engine import QueryRequest
+from cdkg.canned.catalog import QUERIES_GRAPH, query_iri
+from cdkg.canned.citation import PAPER, Citation, paper_reference, query_sha256
+from cdkg.canned.registry import CannedQuery
+from cdkg.engine.processes import QueryRequest
 from cdkg.errors import BadParameter
-from cdkg.graph import CDKG_GRAPH
-from cdkg.queries import CannedQuery
+from cdkg.kg.graph import CDKG_GRAPH
+from cdkg.sparql import negotiation
 from cdkg.web.caching import cacheable
 from cdkg.web.sparql import _content_type
 from cdkg.web.state import endpoint

@@ -15,12 +15,12 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from cdkg import negotiation
+from cdkg.engine.evaluate import GRAPHS
 from cdkg.errors import NotFound
-from cdkg.evaluate import GRAPHS
-from cdkg.graph import CDKG_GRAPH
-from cdkg.store import oxigraph_of
-from cdkg.turtlefmt import PREFIXES
+from cdkg.kg.graph import CDKG_GRAPH
+from cdkg.kg.store import oxigraph_of
+from cdkg.kg.turtlefmt import PREFIXES
+from cdkg.sparql import negotiation
 from cdkg.web.state import endpoint
 
 #: The files offered, by name.

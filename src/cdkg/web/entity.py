@@ -4,9 +4,9 @@ that page).
 
 Formats, negotiated from ``Accept`` (``format=`` overrides): an HTML page for people (the default
 for browsers and for ``*/*``), Turtle, JSON-LD, N-Triples and RDF/XML. The RDF of an entity is its
-CBD plus the labels of what it links to (:func:`cdkg.entities.describe_query`, answered by the
-engine like any query); of the ontology, every term's CBD. An id the graph does not hold is a 404
-JSON error. The HTML page reads the graph with rdflib's triple API (read-only, safe from the
+CBD plus the labels of what it links to (:func:`cdkg.scholarly.entities.describe_query`, answered
+by the engine like any query); of the ontology, every term's CBD. An id the graph does not hold is
+a 404 JSON error. The HTML page reads the graph with rdflib's triple API (read-only, safe from the
 server's threads).
 """
 
@@ -18,11 +18,12 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 
-from cdkg import entities, negotiation
+from cdkg.engine.evaluate import QueryRequest, serialize_rdflib
 from cdkg.errors import NotFound
-from cdkg.evaluate import QueryRequest, serialize_rdflib
-from cdkg.graph import CDKG, CDKG_GRAPH, ID
-from cdkg.map import svg
+from cdkg.kg.graph import CDKG, CDKG_GRAPH, ID
+from cdkg.scholarly import entities
+from cdkg.scholarly.map import svg
+from cdkg.sparql import negotiation
 from cdkg.web.state import endpoint
 
 bp = Blueprint("entity", __name__)

@@ -18,10 +18,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from cdkg import __version__, negotiation
-from cdkg.params import ABSOLUTE_IRI, LOCAL_ID, Param
-from cdkg.queries import CannedQuery, Registry
+from cdkg import __version__
+from cdkg.canned.params import ABSOLUTE_IRI, LOCAL_ID, Param
+from cdkg.canned.registry import CannedQuery, Registry
 from cdkg.resources import kg_dir
+from cdkg.sparql import negotiation
 from cdkg.web.canned import FORMAT_PARAM, formats_of
 
 bp = Blueprint("openapi", __name__)
@@ -64,8 +65,8 @@ SPARQL_JSON_SCHEMA = {
         "boolean": {"type": "boolean"},
     },
 }
-#: An ``iri`` parameter, as :meth:`cdkg.params.Param.term` reads it: an absolute IRI, or a bare
-#: id taken relative to ``https://w3id.org/cdkg/id/`` (``city/tehran``), either in ``<...>`` or
+#: An ``iri`` parameter, as :meth:`cdkg.canned.params.Param.term` reads it: an absolute IRI, or a
+#: bare id taken relative to ``https://w3id.org/cdkg/id/`` (``city/tehran``), either in ``<...>`` or
 #: not. (``"`` unescaped: JSON Schema patterns are ECMA-262, where ``\"`` is no escape.)
 _IRI_OR_ID = f"(?:{ABSOLUTE_IRI.pattern}|{LOCAL_ID.pattern})".replace('\\"', '"')
 IRI_PARAM = rf"^\s*(?:{_IRI_OR_ID}|<{_IRI_OR_ID}>)\s*$"
@@ -109,7 +110,8 @@ def golden_dir() -> Path:
 
 
 def param_schema(param: Param) -> dict[str, Any]:
-    """The JSON Schema of a canned-query parameter: what :meth:`cdkg.params.Param.term` takes."""
+    """The JSON Schema of a canned-query parameter: what :meth:`cdkg.canned.params.Param.term`
+    takes."""
     schema: dict[str, Any]
     if param.type == "iri":
         schema = {"type": "string", "pattern": IRI_PARAM}

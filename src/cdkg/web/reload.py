@@ -26,7 +26,7 @@ from flask import Flask
 from rdflib import Dataset
 
 from cdkg.errors import CdkgError
-from cdkg.snapshot import NotConforming
+from cdkg.kg.snapshot import NotConforming
 
 log = logging.getLogger("cdkg.serve")
 
@@ -47,7 +47,7 @@ class SwappableApp:
 
 class Reloader:
     """Rebuilds the app when asked (:meth:`request`, e.g. from a signal handler): ``load`` gives a
-    validated dataset (:func:`cdkg.snapshot.load_snapshot`), ``make_app`` the app serving it.
+    validated dataset (:func:`cdkg.kg.snapshot.load_snapshot`), ``make_app`` the app serving it.
 
     The engine of the app replaced is stopped once the queries it may still be answering have
     run out their time limit."""

@@ -1,16 +1,16 @@
 """``cdkg serve``: load, validate, and serve the graph on waitress, a production WSGI server.
 
 Why waitress: it is pure Python (no compiler, any platform), it serves from threads in one process,
-and that one process is what the engine processes fork from (:mod:`cdkg.engine`): the loaded graph
-is shared copy-on-write, with nothing to load per process. gunicorn would fork its own workers,
-each needing the graph, for no gain: queries are CPU-bound in the engine processes, not in the
-server's threads. granian (Rust) answers a constant page 2.4x as fast, but it answers a malformed
-request line with an empty plain-text 400 of its own, where cdkg promises its JSON error
+and that one process is what the engine processes fork from (:mod:`cdkg.engine.processes`): the
+loaded graph is shared copy-on-write, with nothing to load per process. gunicorn would fork its own
+workers, each needing the graph, for no gain: queries are CPU-bound in the engine processes, not in
+the server's threads. granian (Rust) answers a constant page 2.4x as fast, but it answers a
+malformed request line with an empty plain-text 400 of its own, where cdkg promises its JSON error
 (docs/architecture.md, "The HTTP server").
 
 Start-up order (refuse early, serve only what conforms): load the files (a file that is not
 well-formed names the file and line; exit 2), validate the cdkg graph and the extra graphs that use
-cdkg terms with the SHACL shapes and ``*-violation.rq`` checks (:mod:`cdkg.snapshot`; a report on
+cdkg terms with the SHACL shapes and ``*-violation.rq`` checks (:mod:`cdkg.kg.snapshot`; a report on
 stderr and exit 1 if they do not conform), build the app (the engine warms up), then listen.
 ``SIGHUP`` does it all again in the background and swaps to the new app only if the data loads and
 conforms (:mod:`cdkg.web.reload`).
@@ -33,10 +33,10 @@ from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.task import ErrorTask, Task, WSGITask
 from waitress.utilities import RequestEntityTooLarge
 
-from cdkg.graph import kg_files
+from cdkg.kg.graph import kg_files
+from cdkg.kg.snapshot import NotConforming, load_snapshot
+from cdkg.kg.validate import load_checks, load_shapes
 from cdkg.settings import Settings
-from cdkg.snapshot import NotConforming, load_snapshot
-from cdkg.validate import load_checks, load_shapes
 from cdkg.web import create_app
 from cdkg.web.body import TOO_LARGE
 from cdkg.web.reload import Reloader, SwappableApp

@@ -18,9 +18,10 @@ from rdflib import OWL, RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, UR
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, VOID, XSD
 
-from cdkg import negotiation, store
-from cdkg.evaluate import serialize_rdflib
-from cdkg.graph import CDKG_GRAPH
+from cdkg.engine.evaluate import serialize_rdflib
+from cdkg.kg import store
+from cdkg.kg.graph import CDKG_GRAPH
+from cdkg.sparql import negotiation
 from cdkg.web.dump import DOWNLOADS
 from cdkg.web.state import Endpoint
 

@@ -9,7 +9,7 @@ browsers and ``*/*``) or the file itself, byte for byte, as ``text/plain; charse
 
 The file is read and its page drawn once, when the app is created: a request only picks one of the
 two. The blueprint also gives every template the ``line_links`` filter
-(:func:`cdkg.paperlines.link_lines`), which links the lines a text mentions.
+(:func:`cdkg.scholarly.paperlines.link_lines`), which links the lines a text mentions.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from rdflib import URIRef
 
-from cdkg import negotiation, paperlines
-from cdkg.citation import PAPER, SCHEMA
+from cdkg.canned.citation import PAPER, SCHEMA
 from cdkg.resources import paper_text
+from cdkg.scholarly import paperlines
+from cdkg.sparql import negotiation
 from cdkg.web.caching import cacheable
 
 bp = Blueprint("source", __name__)

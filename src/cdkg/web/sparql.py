@@ -12,9 +12,9 @@ import pyoxigraph as ox
 from flask import Blueprint, Request, Response, request
 from werkzeug.datastructures import MultiDict
 
-from cdkg import guard
-from cdkg.engine import QueryRequest
+from cdkg.engine.processes import QueryRequest
 from cdkg.errors import SPARQL_PROTOCOL, BadParameter, UnsupportedMediaType
+from cdkg.sparql import guard
 from cdkg.web import service
 from cdkg.web.caching import cacheable
 from cdkg.web.state import endpoint

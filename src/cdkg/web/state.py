@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from flask import current_app
 from rdflib import Dataset
 
-from cdkg.engine import Engine
-from cdkg.queries import Registry
+from cdkg.canned.registry import Registry
+from cdkg.engine.processes import Engine
 from cdkg.settings import Settings
 
 

@@ -1,6 +1,6 @@
 """``/wikidata-diff``: the paper's ties against Wikidata's P190, as ``cdkg wikidata-diff`` gives
-them (:mod:`cdkg.wikidata`; the same columns, ``iranian_city, iranian_city_wikidata, partner_city,
-partner_city_wikidata, status``).
+them (:mod:`cdkg.scholarly.wikidata`; the same columns, ``iranian_city, iranian_city_wikidata,
+partner_city, partner_city_wikidata, status``).
 
 Wikidata's side comes from the snapshot CSV given at start-up (``--wikidata-snapshot FILE``), read
 once, or, with ``?endpoint=URL``, from a SPARQL endpoint that must be on the allow-list
@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from cdkg import negotiation, wikidata
 from cdkg.errors import BadGateway, CdkgError, Forbidden, NotFound
-from cdkg.graph import CDKG_GRAPH
+from cdkg.kg.graph import CDKG_GRAPH
+from cdkg.scholarly import wikidata
+from cdkg.sparql import negotiation
 from cdkg.web.state import endpoint
 
 bp = Blueprint("wikidiff", __name__)

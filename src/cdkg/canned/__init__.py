@@ -1,0 +1,1 @@
+"""Canned queries: the registry of queries/*.rq, their parameters, citations and catalog."""

@@ -1,0 +1,276 @@
+"""Answer a query: Oxigraph evaluates it and writes its bytes, under the row cap.
+
+This is the one query path, from query text to response bytes, for the endpoint (in an engine
+worker, :mod:`cdkg.engine.processes`) and for ``cdkg query`` alike. The guard admits the text
+(:mod:`cdkg.sparql.guard`); Oxigraph parses and evaluates it over the dataset the request names
+(:func:`dataset_options`); Oxigraph's own writers write the answer in the negotiated format, so a
+term reaches the client exactly as Oxigraph holds it (no rdflib term, no conversion that could
+rewrite a literal on the way).
+
+The row cap (``max_rows``): a SELECT answer is first written as SPARQL TSV, where every row is one
+line (a term never holds a raw line break in TSV), and a CONSTRUCT or DESCRIBE answer as
+N-Triples, a triple a line; past the cap the lines are cut, and the answer says it is truncated.
+Unless the client asked for that very format, Oxigraph then reads those lines back and writes the
+format asked for: both are Oxigraph's own lossless reader and writer.
+
+A query that calls an allow-listed SERVICE is the exception: rdflib runs it
+(:mod:`cdkg.sparql.federation` gives it the guarded client), and its rows are written as TSV, then
+by Oxigraph like the others.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import Dataset, Graph, Variable
+from rdflib.plugins.sparql.evaluate import evalQuery
+
+from cdkg.errors import BadQuery, QuerySyntaxError
+from cdkg.kg import oxi
+from cdkg.kg.store import PREFIXES, join_bgps_lazily
+from cdkg.sparql import guard, negotiation
+from cdkg.sparql.federation import guarded_services
+from cdkg.sparql.negotiation import Format
+
+#: Oxigraph's writers for our formats.
+RESULTS = {
+    negotiation.SPARQL_JSON: ox.QueryResultsFormat.JSON,
+    negotiation.SPARQL_XML: ox.QueryResultsFormat.XML,
+    negotiation.SPARQL_CSV: ox.QueryResultsFormat.CSV,
+    negotiation.SPARQL_TSV: ox.QueryResultsFormat.TSV,
+}
+#: An ASK answer in CSV and TSV, which SPARQL 1.1 CSV/TSV results leave undefined (§1: they
+#: cover SELECT only): a one-column table with the boolean, as Jena and RDF4J write it, so that a
+#: CSV reader reads a header and a row (Oxigraph writes the bare word, with no line end).
+ASK_LINES = {
+    negotiation.SPARQL_CSV: b"_askResult\r\n%s\r\n",
+    negotiation.SPARQL_TSV: b"?_askResult\n%s\n",
+}
+GRAPHS = {
+    negotiation.TURTLE: ox.RdfFormat.TURTLE,
+    negotiation.NTRIPLES: ox.RdfFormat.N_TRIPLES,
+    negotiation.JSONLD: ox.RdfFormat.JSON_LD,
+    negotiation.RDFXML: ox.RdfFormat.RDF_XML,
+    negotiation.TRIG: ox.RdfFormat.TRIG,
+}
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """A query as the protocol gives it: its text, the protocol's dataset, what the client
+    accepts (``Accept``, or ``format=`` which overrides it) and the base IRI."""
+
+    text: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    accept: str | None = None
+    format: str | None = None
+    base: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer's bytes, its media type, how many rows or triples it holds, and whether the row
+    cap cut it."""
+
+    body: bytes
+    media_type: str
+    rows: int
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What bounds an answer: the row cap, and the SERVICE endpoints a query may call with their
+    time limit (a call never outlives ``deadline``, a ``time.monotonic()``)."""
+
+    max_rows: int
+    allow_service: tuple[str, ...] = ()
+    service_timeout: float = 5.0
+    deadline: float = math.inf
+
+
+def answer(
+    store: ox.Store,
+    request: QueryRequest,
+    limits: Limits,
+    *,
+    graphs: Collection[str],
+    federation: Dataset | None = None,
+    remote: Any = None,
+) -> Answer:
+    """Admit ``request``, evaluate it on ``store`` (whose named graphs are ``graphs``) and write
+    the answer. ``federation`` (an rdflib view of the same store) runs allow-listed SERVICE
+    calls; ``remote`` (a :class:`cdkg.sparql.remote.RemoteStore`), if given, evaluates every other
+    query in the external store instead of ``store``."""
+    admitted = guard.admit(
+        request.text, allow_service=limits.allow_service, graphs=graphs, prefixes=PREFIXES
+    )
+    forms = negotiation.GRAPH_FORMATS
+    if admitted.form in ("SELECT", "ASK"):
+        forms = negotiation.RESULT_FORMATS
+    chosen = negotiation.negotiate(request.accept, forms, request.format)
+    if admitted.services and federation is not None:
+        return _federated(federation, request, limits, chosen, graphs)
+    if remote is not None:
+        defaults, named = request.default_graphs, request.named_graphs
+        if not (defaults or named or admitted.from_graphs or admitted.from_named):
+            defaults = named = tuple(sorted(graphs))  # our graphs only, never the store's others
+        evaluated = remote.evaluate(request.text, admitted.form, defaults, named, base=request.base)
+        return write_evaluated(evaluated, admitted.form, chosen, limits.max_rows)
+    try:
+        result = store.query(
+            request.text,
+            base_iri=request.base,
+            prefixes=PREFIXES,
+            **dataset_options(request, admitted, graphs),
+        )
+    except SyntaxError as err:
+        raise _syntax_error(err) from None
+    except ValueError as err:  # a base IRI or graph IRI Oxigraph refuses
+        raise BadQuery(str(err), hint="check the base and graph IRIs of the request") from None
+    return write(result, chosen, limits.max_rows)
+
+
+def dataset_options(
+    request: QueryRequest, admitted: guard.Admitted, graphs: Collection[str]
+) -> dict[str, Any]:
+    """The dataset a query runs on (SPARQL 1.1 Protocol §2.1.4, Query §13.2): the protocol's
+    graphs if it names any, else the query's own FROM / FROM NAMED, else the union of all our
+    graphs as the default graph with each of them visible to ``GRAPH``."""
+    if request.default_graphs or request.named_graphs:
+        return {
+            "default_graph": [ox.NamedNode(iri) for iri in request.default_graphs],
+            "named_graphs": [ox.NamedNode(iri) for iri in request.named_graphs],
+        }
+    if admitted.from_graphs or admitted.from_named:
+        return {}  # Oxigraph applies the query's own dataset clause
+    return {"use_default_graph_as_union": True}
+
+
+def write(result: Any, chosen: Format, max_rows: int) -> Answer:
+    """``result`` (Oxigraph's solutions, boolean or triples) in ``chosen``, cut at ``max_rows``."""
+    if isinstance(result, ox.QuerySolutions):
+        lines = result.serialize(format=ox.QueryResultsFormat.TSV) or b""
+        return _cut(lines, chosen, max_rows, header=True)
+    if isinstance(result, ox.QueryBoolean):
+        if chosen in ASK_LINES:
+            return Answer(
+                ASK_LINES[chosen] % str(bool(result)).lower().encode(), chosen.media_type, 1
+            )
+        return Answer(result.serialize(format=RESULTS[chosen]) or b"", chosen.media_type, 1)
+    lines = result.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
+    return _cut(lines, chosen, max_rows, header=False)
+
+
+def _cut(lines: bytes, chosen: Format, max_rows: int, *, header: bool) -> Answer:
+    """TSV results (a header line, then a row a line) or N-Triples (a triple a line), cut after
+    ``max_rows`` rows, then in ``chosen``."""
+    rows = lines.count(b"\n") - header
+    truncated = rows > max_rows
+    if truncated:
+        end = -1
+        for _ in range(max_rows + header):
+            end = lines.index(b"\n", end + 1)
+        lines, rows = lines[: end + 1], max_rows
+    if chosen in (negotiation.SPARQL_TSV, negotiation.NTRIPLES):
+        return Answer(lines, chosen.media_type, rows, truncated)
+    if header:
+        solutions = ox.parse_query_results(lines, format=ox.QueryResultsFormat.TSV)
+        body = solutions.serialize(format=RESULTS[chosen]) or b""
+    else:
+        triples = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
+        written = ox.serialize(triples, format=GRAPHS[chosen], prefixes=_prefixes(chosen, lines))
+        body = written or b""
+    return Answer(body, chosen.media_type, rows, truncated)
+
+
+def serialize_rdflib(graph: Graph, chosen: Format) -> bytes:
+    """An rdflib graph of our own making (a service description, VoID), written by Oxigraph."""
+    lines = b"".join(oxi.triple_line(t) for t in graph)
+    return _cut(lines, chosen, len(graph), header=False).body
+
+
+def _prefixes(chosen: Format, lines: bytes) -> dict[str, str] | None:
+    """The prefixes a Turtle, TriG or RDF/XML writer declares: those of :data:`PREFIXES` whose
+    namespace the triples use (an IRI in N-Triples is written ``<namespace...>``)."""
+    if chosen not in (negotiation.TURTLE, negotiation.TRIG, negotiation.RDFXML):
+        return None
+    return {p: ns for p, ns in PREFIXES.items() if b"<" + ns.encode() in lines}
+
+
+def _syntax_error(err: SyntaxError) -> QuerySyntaxError:
+    """Oxigraph's syntax error ("error at LINE:COLUMN: what it expected") as ours."""
+    found = _AT.match(str(err))
+    line, column, said = (int(found[1]), int(found[2]), found[3]) if found else (1, 1, str(err))
+    return QuerySyntaxError(
+        said,
+        line=line,
+        column=column,
+        hint="check the query at that line and column; every prefix the query uses must be "
+        "declared with PREFIX (rdflib's usual ones and the Wikidata Query Service's need not)",
+    )
+
+
+_AT = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
+
+
+def _federated(
+    dataset: Dataset,
+    request: QueryRequest,
+    limits: Limits,
+    chosen: Format,
+    graphs: Collection[str],
+) -> Answer:
+    """A query that calls an allow-listed SERVICE, run by rdflib over ``dataset`` with the
+    guarded client; its answer written as TSV or N-Triples, then as the others are."""
+    reading = guard.read_fully(
+        request.text, allow_service=limits.allow_service, graphs=graphs, base=request.base
+    )
+    query = reading.query
+    query.algebra["datasetClause"] = None  # the dataset is ours to build, never rdflib's
+    join_bgps_lazily(query.algebra)  # SERVICE as a bound join: the remote sees our items only
+    # rdflib evaluates lazily, as the answer is read: it is written inside the guard, so that
+    # every SERVICE call happens through the guarded client.
+    with guarded_services(limits.allow_service, limits.deadline, limits.service_timeout):
+        result: Mapping[str, Any] = evalQuery(dataset, query, base=request.base)
+        return write_evaluated(
+            result, reading.form, chosen, limits.max_rows, names=reading.star_variables
+        )
+
+
+def write_evaluated(
+    result: Mapping[str, Any],
+    form: str,
+    chosen: Format,
+    max_rows: int,
+    names: Iterable[str] | None = None,
+) -> Answer:
+    """An answer in rdflib's ``evalQuery`` shape (rdflib's own evaluation, or an external
+    store's read back) written as TSV or N-Triples, then by Oxigraph like every other answer.
+    ``names`` orders ``SELECT *``'s columns."""
+    if form == "ASK":
+        boolean = ox.parse_query_results(
+            b'{"boolean":%s}' % (b"true" if result["askAnswer"] else b"false"),
+            format=ox.QueryResultsFormat.JSON,
+        )
+        return write(boolean, chosen, max_rows)
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        graph: Graph = result["graph"]
+        lines = b"".join(oxi.triple_line(t) for t in graph)
+        return _cut(lines, chosen, max_rows, header=False)
+    columns = list(names) if names is not None else [str(v) for v in result.get("vars_") or ()]
+    table = ["\t".join(f"?{n}" for n in columns)]
+    for binding in result["bindings"]:
+        table.append(
+            "\t".join(
+                value.n3() if (value := binding.get(Variable(n))) is not None else ""
+                for n in columns
+            )
+        )
+    return _cut(("\n".join(table) + "\n").encode("utf-8"), chosen, max_rows, header=True)

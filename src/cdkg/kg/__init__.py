@@ -1,0 +1,1 @@
+"""The graph itself: files loaded and checked, the store, derived graphs, validation, publishing."""

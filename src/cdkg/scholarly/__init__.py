@@ -1,0 +1,1 @@
+"""What scholars read beyond SPARQL: the claims audit, the Wikidata diff, entity pages, the map."""

@@ -1,0 +1,2 @@
+"""SPARQL as text and wire: the lexer, the guard, negotiation, the text table, remote stores and
+federation."""
