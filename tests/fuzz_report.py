@@ -6,7 +6,7 @@ past its time limit) is our one JSON error shape (:meth:`cdkg.errors.CdkgError.t
 ever carries a Python traceback.
 
 The report is merged, not overwritten: each test's entry says how many cases it tried, in how many
-seconds, and which pytest command produced it, so the README can quote the numbers.
+seconds, and which pytest command produced it, so docs/ can quote the numbers.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ def test_valid_fixture_conforms(
 
 
 #: Fixtures whose fault Oxigraph's store does not keep: it holds typed literals in canonical
-#: form, so ``"3"^^xsd:positiveInteger`` is served as ``"3"^^xsd:integer`` (README, "Oxigraph").
+#: form, so ``"3"^^xsd:positiveInteger`` is served as ``"3"^^xsd:integer`` (docs/stores.md).
 CANONICALISED = {"PaperLocationShape.positive-integer-type.ttl"}
 
 

@@ -3,8 +3,8 @@
 Each field of :class:`Settings` is declared once, with its default, its ``CDKG_*`` environment
 variable, its CLI flag and its help. Everything else is derived from that declaration: the argparse
 options (:func:`add_arguments`), the precedence defaults < environment < CLI
-(:func:`from_sources`), and the Markdown table in the README (:func:`render_markdown`, checked by a
-test so the docs cannot drift).
+(:func:`from_sources`), and the Markdown table in docs/command-line.md (:func:`render_markdown`,
+checked by a test so the docs cannot drift).
 """
 
 from __future__ import annotations
@@ -309,7 +309,7 @@ def _show_default(value: Any) -> str:
 
 
 def render_markdown() -> str:
-    """The settings table as Markdown, as it stands in the README."""
+    """The settings table as Markdown, as it stands in docs/command-line.md."""
     lines = [
         "| Setting | Environment variable | CLI flag | Type | Default | Description |",
         "|---|---|---|---|---|---|",

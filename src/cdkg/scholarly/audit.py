@@ -55,7 +55,7 @@ class Verdict(StrEnum):
         return cls.TRUE if agrees else cls.FALSE
 
 
-#: What each verdict means, as the CLI, /audit and the README say it.
+#: What each verdict means, as the CLI, /audit and docs/audit.md say it.
 VERDICT_MEANINGS = {
     Verdict.TRUE: "the graph gives what the paper prints",
     Verdict.FALSE: "the graph gives something else: the paper disagrees with its own data",

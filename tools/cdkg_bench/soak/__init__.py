@@ -23,7 +23,7 @@ One run starts ``cdkg serve`` (default settings, unless ``--server-arg`` says ot
 
 Pass criteria (:func:`.verdict.criteria`): no normal request failed (any answer but 2xx, or
 none); the normal p99 under load at most :data:`.verdict.P99_FACTOR` times the unloaded p99;
-every hostile request answered with the status the README's "Limits and statuses" table gives
+every hostile request answered with the status docs/endpoint.md's "Limits and statuses" table gives
 its kind; the memory of the server and its query workers (the sum of their proportional set
 sizes, from ``/proc/PID/smaps_rollup``: pages shared copy-on-write counted once) back within
 :data:`.verdict.MEMORY_TOLERANCE` of what it was before the load; the server alive at the end.

@@ -1,5 +1,5 @@
 """The requests of a soak: normal ones (canned and ad-hoc queries) and hostile ones
-(:data:`HOSTILE`, each with the status the README's "Limits and statuses" table documents for
+(:data:`HOSTILE`, each with the status docs/endpoint.md's "Limits and statuses" table documents for
 it); how one is sent to 127.0.0.1 and what it got (:func:`attempt`)."""
 
 from __future__ import annotations
@@ -147,11 +147,11 @@ def attempt(port: int, request: Request) -> Outcome:
 
 @dataclass(frozen=True)
 class Hostile:
-    """A hostile kind: how to build it, the status the README documents for it, and why."""
+    """A hostile kind: how to build it, the status docs/endpoint.md documents for it, and why."""
 
     kind: str
     status: int
-    why: str  # the README's "Limits and statuses" row it relies on
+    why: str  # docs/endpoint.md's "Limits and statuses" row it relies on
     build: Callable[[Target], Request]
     empty: bool = False  # a 200 must also carry zero rows (nothing was fetched, nothing matched)
     also: tuple[int, ...] = ()  # other documented statuses, where the engine decides
