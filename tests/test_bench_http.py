@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from cdkg_bench import concurrent as bench_http
+from cdkg_bench import client, loadgen
+from cdkg_bench import stats as timing
 
 
 @pytest.mark.parametrize(
@@ -23,22 +24,22 @@ from cdkg_bench import concurrent as bench_http
     ],
 )
 def test_percentile_is_nearest_rank(values, q, expected):
-    assert bench_http.percentile(values, q) == expected
+    assert timing.percentile(values, q) == expected
 
 
 def test_percentile_of_nothing_is_nan():
-    assert math.isnan(bench_http.percentile([], 50))
+    assert math.isnan(timing.percentile([], 50))
 
 
 def test_summarize_counts_answers_per_second():
-    stats = bench_http.summarize([0.1, 0.2, 0.3, 0.4], errors=2, wrong_rows=1, elapsed=2.0)
-    assert stats == bench_http.Stats(
+    stats = timing.summarize([0.1, 0.2, 0.3, 0.4], errors=2, wrong_rows=1, elapsed=2.0)
+    assert stats == timing.Stats(
         answered=4, errors=2, wrong_rows=1, per_second=2.0, p50=0.2, p99=0.4, p90=0.4
     )
 
 
 def test_summarize_with_no_answers_has_no_latency():
-    stats = bench_http.summarize([], errors=20, wrong_rows=0, elapsed=5.0)
+    stats = timing.summarize([], errors=20, wrong_rows=0, elapsed=5.0)
     assert stats.per_second == 0
     assert math.isnan(stats.p50)
     assert math.isnan(stats.p90)
@@ -50,19 +51,19 @@ def test_summarize_with_no_answers_has_no_latency():
     [(10.0, 5.0, 2.0), (1.0, 4.0, 0.25), (3.0, 0.0, math.nan), (math.nan, 1.0, math.nan)],
 )
 def test_ratio_is_ours_over_the_peer(ours, peer, expected):
-    got = bench_http.ratio(ours, peer)
+    got = timing.ratio(ours, peer)
     assert got == expected or (math.isnan(got) and math.isnan(expected))
 
 
 def test_rows_counts_bindings_and_ask():
-    assert bench_http.rows(b'{"head": {"vars": ["x"]}, "results": {"bindings": [{}, {}]}}') == 2
-    assert bench_http.rows(b'{"head": {}, "boolean": false}') == 1
+    assert client.rows(b'{"head": {"vars": ["x"]}, "results": {"bindings": [{}, {}]}}') == 2
+    assert client.rows(b'{"head": {}, "boolean": false}') == 1
 
 
 def test_rows_of_n_triples_are_its_lines():
     body = b"<a> <b> <c> .\n<a> <b> <d> .\n\n"
-    assert bench_http.rows(body, bench_http.NTRIPLES) == 2
-    assert bench_http.rows(b"", bench_http.NTRIPLES) == 0
+    assert client.rows(body, client.NTRIPLES) == 2
+    assert client.rows(b"", client.NTRIPLES) == 0
 
 
 PREFIXES = {
@@ -81,14 +82,14 @@ PREFIXES = {
     ],
 )
 def test_declared_adds_the_prefixes_the_text_does_not_declare(text, added):
-    got = bench_http.declared(text, PREFIXES)
+    got = client.declared(text, PREFIXES)
     assert got.endswith(text)
     head = got[: len(got) - len(text)]
     assert head == "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in added)
 
 
 def test_unique_text_differs_by_its_number_and_keeps_the_query():
-    a, b = bench_http.unique_text("ASK {}", 1), bench_http.unique_text("ASK {}", 2)
+    a, b = client.unique_text("ASK {}", 1), client.unique_text("ASK {}", 2)
     assert a != b
     assert a.startswith("ASK {}\n#")
 
@@ -119,7 +120,7 @@ WRK = {
     ],
 )
 def test_wrk_stats_count_only_right_answers(changes, answered, errors, wrong, per_second):
-    stats = bench_http.wrk_stats({**WRK, **changes})
+    stats = loadgen.wrk_stats({**WRK, **changes})
     assert (stats.answered, stats.errors, stats.wrong_rows) == (answered, errors, wrong)
     assert stats.per_second == per_second
     if answered:

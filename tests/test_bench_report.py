@@ -11,25 +11,22 @@ import pytest
 
 from cdkg import cli
 from cdkg_bench import targets
-from cdkg_bench.concurrent import Stats
-from cdkg_bench.per_query import (
+from cdkg_bench.per_query import LoadOptions
+from cdkg_bench.per_query_figures import (
     CACHED,
-    CANNED,
-    CDKG,
-    CDKG_CACHED,
-    GRAPH,
-    OXIGRAPH,
     UNCACHED,
-    LoadOptions,
     QueryLoad,
-    geometric_mean,
-    harmonic_mean,
     load_json,
     mismatch,
     summary,
     wrk_seconds,
 )
-from cdkg_bench.report import finite, judge_all, markdown
+from cdkg_bench.queries import CANNED, GRAPH
+from cdkg_bench.report import finite
+from cdkg_bench.report_markdown import markdown
+from cdkg_bench.servers import CDKG, CDKG_CACHED, OXIGRAPH
+from cdkg_bench.stats import Stats, geometric_mean, harmonic_mean
+from cdkg_bench.verdicts import judge_all
 
 NAN = math.nan
 

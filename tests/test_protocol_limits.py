@@ -184,7 +184,7 @@ def test_a_bug_inside_the_engine_is_a_logged_500(make_app, monkeypatch, caplog):
         raise TypeError("simulated serialiser bug")
 
     monkeypatch.setattr(evaluate, "write", broken)
-    app.extensions["cdkg"].engine.close()  # engine processes forked from the patched process
+    app.extensions["cdkg"].engine.restart()  # engine processes forked from the patched process
     with caplog.at_level(logging.ERROR):
         response = get(app.test_client(), "SELECT * { ?s ?p ?o } LIMIT 1")
     assert response.status_code == 500
@@ -200,12 +200,12 @@ def test_an_engine_process_that_dies_is_a_503_and_the_next_query_works(make_app,
         os._exit(3)
 
     monkeypatch.setattr(evaluate, "write", crash)
-    app.extensions["cdkg"].engine.close()
+    app.extensions["cdkg"].engine.restart()
     response = get(app.test_client(), "SELECT * { ?s ?p ?o } LIMIT 1")
     assert response.status_code == 503
     assert "ended before it answered" in response.json["error"]["message"]
     monkeypatch.undo()
-    app.extensions["cdkg"].engine.close()
+    app.extensions["cdkg"].engine.restart()
     assert get(app.test_client(), "ASK {}").json["boolean"] is True
 
 

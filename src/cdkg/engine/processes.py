@@ -36,6 +36,7 @@ import struct
 import tempfile
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -97,6 +98,9 @@ class Engine:
         self._master_lock = threading.Lock()
         self._idle: queue.LifoQueue[_Connection] = queue.LifoQueue()
         self._closed = False
+        # An engine dropped without close() (a library user's app) still ends its processes and
+        # closes its connections when it is collected; the state is read then, from __dict__.
+        weakref.finalize(self, _stop_processes, self.__dict__)
         self.slots = QUERIES_PER_WORKER * settings.workers
         self._slots = threading.BoundedSemaphore(self.slots)
         self.long_slots = LONG_QUERIES_PER_WORKER * settings.workers
@@ -117,18 +121,19 @@ class Engine:
                 self._master = _Master.fork(self._serve)
 
     def close(self) -> None:
-        """Stop the engine master and its children (a reload calls this on the engine it
-        replaces; the process's exit does too)."""
+        """Stop the engine master and its children for good (a reload calls this on the engine
+        it replaces; the process's exit does too); the cache still answers."""
         with self._master_lock:
-            master, self._master = self._master, None
             self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                break
-        if master is not None:
-            master.stop()
+        self.restart()
+
+    def restart(self) -> None:
+        """Stop the engine master and its children; the next query forks them anew, from this
+        process as it is then (unless the engine is closed)."""
+        with self._master_lock:
+            state = {"_master": self._master, "_idle": self._idle}
+            self._master = None
+        _stop_processes(state)
 
     def run(self, request: QueryRequest) -> Answer:
         """Answer ``request`` from the cache, or in an engine child under the time limit."""
@@ -367,6 +372,19 @@ class _Connection:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def _stop_processes(state: dict[str, Any]) -> None:
+    """Close the idle connections in ``state["_idle"]`` and stop ``state["_master"]``."""
+    idle: queue.LifoQueue[_Connection] = state["_idle"]
+    while True:
+        try:
+            idle.get_nowait().close()
+        except queue.Empty:
+            break
+    master: _Master | None = state.get("_master")
+    if master is not None:
+        master.stop()
 
 
 class _Master:

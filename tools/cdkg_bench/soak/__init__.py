@@ -39,9 +39,13 @@ Every connection is to 127.0.0.1; the hostile queries name local addresses only 
 the server refuses them, and it never connects to them.
 
 Modules: :mod:`.traffic` (the requests, normal and hostile), :mod:`.memory` (``/proc``),
-:mod:`.verdict` (figures, criteria, report), :mod:`.phases` (the run and the command).
+:mod:`.verdict` (figures, criteria, report), :mod:`.phases` (the phases against a started
+server), :mod:`.runner` (one run: the server, the phases, the record of the run),
+:mod:`.command` (the command).
 """
 
-from cdkg_bench.soak.phases import Options, configure, main, run
+from cdkg_bench.soak.command import configure, main
+from cdkg_bench.soak.phases import Options
+from cdkg_bench.soak.runner import run
 
 __all__ = ["Options", "configure", "main", "run"]

@@ -14,10 +14,9 @@ from cdkg.engine.processes import MASTER_NAME
 #: The name (``/proc/PID/comm``) of the process that forks the engine processes.
 ZYGOTE_NAME = MASTER_NAME
 #: Seconds between two memory samples during the load. A sample is not free: each process's
-#: ``smaps_rollup`` walks its page tables in the kernel (2-3 ms each for the server, the zygote and
-#: each worker here) on one of the CPUs the load shares. Four samples a second (14 ms each with two
-#: idle workers, more with more) took over 5% of a CPU from the load; one run traced without them
-#: gave a loaded p99 of 1.2x the unloaded, where runs with them gave 1.4-2.2x.
+#: ``smaps_rollup`` walks its page tables in the kernel, on one of the CPUs the load shares, so
+#: frequent samples take CPU from the load and raise the loaded p99 the soak judges
+#: (docs/performance.md, "The soak's own costs").
 SAMPLE_EVERY = 1.0
 
 
@@ -74,9 +73,9 @@ def children(pid: int) -> list[int]:
 class ProcessTree:
     """Who is whose parent, from ``/proc/*/stat``, kept between readings: each reading lists
     ``/proc`` and reads the ``stat`` of new processes only. Reading every process's ``stat`` at
-    each sample cost 4 ms of the load generator's CPU (and its GIL, which its client threads
+    each sample would take the load generator's CPU (and its GIL, which its client threads
     need); ``/proc/PID/task/TID/children`` would name children directly, but kernels built
-    without ``CONFIG_PROC_CHILDREN`` (this machine's) have no such file."""
+    without ``CONFIG_PROC_CHILDREN`` have no such file."""
 
     def __init__(self) -> None:
         self._parents: dict[int, int] = {}

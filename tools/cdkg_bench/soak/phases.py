@@ -1,40 +1,27 @@
-"""The phases of a soak run (see :mod:`cdkg_bench.soak`), and the ``cdkg soak`` command."""
+"""The phases of a soak run against a started ``cdkg serve`` (see :mod:`cdkg_bench.soak`):
+warm-up, unloaded baseline, probes, warm-up load, load, settle, baseline again; the figures they
+add to the report, judged by :mod:`.verdict`."""
 
 from __future__ import annotations
 
-import argparse
-import gc
 import math
 import os
 import random
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import cdkg
 from cdkg import settings as settings_module
 from cdkg.canned.registry import CannedQuery
 from cdkg.engine.processes import QUERIES_PER_WORKER
-from cdkg.resources import kg_dir
 from cdkg.settings import Settings
-from cdkg_bench.concurrent import Server, free_port
+from cdkg_bench.server import Server
 from cdkg_bench.soak.memory import Memory
-from cdkg_bench.soak.traffic import CLIENT_TIMEOUT, HOSTILE, Mix, Outcome, Target, attempt, get
-from cdkg_bench.soak.verdict import criteria, latency, markdown, normal_ok, summarize, write
-
-#: Lines of the server log kept in the report when it logged errors.
-LOG_TAIL = 40
-
-
-# --- the run ------------------------------------------------------------------------------------
+from cdkg_bench.soak.traffic import HOSTILE, Mix, Outcome, Target, attempt, get
+from cdkg_bench.soak.verdict import criteria, latency, normal_ok, summarize
 
 
 @dataclass(frozen=True)
@@ -44,8 +31,8 @@ class Options:
     think: float = 1.0  # mean seconds a client pauses between an answer and its next request
     hostile_share: float = 0.05
     # normal requests timed one at a time: about as many as the load's normal requests, so that
-    # the two p99s are read from samples of a size (from 1,000, the 10th worst, it moved between
-    # 7.4 and 11.4 ms from run to run). They are paced like the load's arrivals (see
+    # the two p99s are read from samples of a size (the p99 of a small sample, a handful of worst
+    # requests, moves from run to run). They are paced like the load's arrivals (see
     # ``baseline_gap``); half as many again are sent back to back, for the report.
     baseline: int = 3000
     warm_load: float = 10.0  # seconds of the same load before memory is first read
@@ -68,36 +55,13 @@ class Tally:
             self.outcomes.append(outcome)
 
 
-def server_settings(server_args: Sequence[str]) -> Settings:
-    """The settings ``cdkg serve`` gets from ``server_args`` (and its defaults)."""
-    parser = argparse.ArgumentParser(add_help=False)
-    settings_module.add_arguments(parser)
-    args, _ = parser.parse_known_args(list(server_args))
-    return settings_module.from_sources(args, {})
-
-
-def start(options: Options, logs: Path) -> Server:
-    """``cdkg serve`` on a free loopback port, running the same cdkg as this process."""
-    port = free_port()
-    command = [sys.executable, "-m", "cdkg.cli", "serve", "--host", "127.0.0.1", "--port"]
-    command += [str(port), *options.server_args]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDKG_")}
-    source = str(Path(cdkg.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
-    server = Server("cdkg", command, port, "/sparql", logs / "cdkg.log")
-    with server.log.open("wb") as log:
-        server.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    return server
-
-
 def baseline_gap(options: Options) -> float:
     """The mean pause (seconds) before each unloaded request: the load's mean time between two
     arrivals, the think time over the clients (0, back to back, when the clients do not
     think). The load's requests come to a machine that idles between them, and a request after an
-    idle spell is slower (caches cold, CPUs woken): measured side by side once, one at a time (a
-    throwaway script), p50 2.9 ms paced and 2.1 ms back to back, p99 10.7 and 9.1 ms. Back to
-    back, the baseline would measure a machine no client of the load ever meets, and the p99
-    criterion would judge that difference as well as the load's."""
+    idle spell is slower (caches cold, CPUs woken; docs/performance.md, "The soak's own costs").
+    Back to back, the baseline would measure a machine no client of the load ever meets, and the
+    p99 criterion would judge that difference as well as the load's."""
     return options.think / options.clients if options.think > 0 and options.clients else 0.0
 
 
@@ -110,12 +74,6 @@ def one_at_a_time(port: int, mix: Mix, rng: random.Random, count: int, gap: floa
             time.sleep(rng.expovariate(1 / gap))
         outcomes.append(attempt(port, mix.normal(rng)))
     return outcomes
-
-
-def load_canned(names: Sequence[str]) -> list[CannedQuery]:
-    directory = kg_dir("queries")
-    paths = [directory / f"{name}.rq" for name in names] or sorted(directory.glob("*.rq"))
-    return [CannedQuery.from_file(path) for path in paths]
 
 
 def drive(port: int, mix: Mix, options: Options, tally: Tally, duration: float) -> float:
@@ -151,69 +109,6 @@ def drive(port: int, mix: Mix, options: Options, tally: Tally, duration: float) 
     return time.monotonic() - started
 
 
-def run(options: Options) -> tuple[int, dict[str, Any]]:
-    """Start the server, run the phases, and judge; (exit code, report)."""
-    report: dict[str, Any] = {
-        "command": "cdkg soak " + " ".join(_argv(options)),
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "load_average_before": _load()},
-        "versions": _versions(),
-        "source": _source(),
-        "options": {
-            "clients": options.clients,
-            "duration_s": options.duration,
-            "think_s": options.think,
-            "hostile_share": options.hostile_share,
-            "baseline_requests": options.baseline,
-            "baseline_gap_s": baseline_gap(options),
-            "back_to_back_requests": 2 * (options.baseline // 4),
-            "warm_load_s": options.warm_load,
-            "server_args": list(options.server_args),
-            "client_timeout_s": CLIENT_TIMEOUT,
-            "seed": options.seed,
-            "settle_s": options.settle,
-        },
-    }
-    effective = server_settings(options.server_args)
-    report["server_settings"] = {
-        "timeout_s": effective.timeout,
-        "max_rows": effective.max_rows,
-        "max_body": effective.max_body,
-        "workers": effective.workers,
-        "allow_service": list(effective.allow_service),
-    }
-    canned = load_canned(options.queries)
-    # this process's objects so far (rdflib's, the canned queries) are left out of its garbage
-    # collections while it runs: a full collection over them held the client threads for 25-34 ms
-    gc.collect()
-    gc.freeze()
-    try:
-        return _run(options, canned, effective, report)
-    finally:
-        gc.unfreeze()
-
-
-def _run(
-    options: Options, canned: list[CannedQuery], effective: Settings, report: dict[str, Any]
-) -> tuple[int, dict[str, Any]]:
-    """:func:`run`'s work: start the server, run the phases, and judge."""
-    with tempfile.TemporaryDirectory(prefix="cdkg-soak-") as logs:
-        started = time.monotonic()
-        server = start(options, Path(logs))
-        try:
-            try:
-                server.wait_ready(within=180)
-            except RuntimeError as err:
-                report["error"] = str(err)
-                return 2, report
-            report["phases_s"] = {"start": round(time.monotonic() - started, 1)}
-            code = _phases(server, canned, effective, options, report)
-            report["server_log"] = _log_summary(server)
-            return code, report
-        finally:
-            server.stop()
-
-
 def warm_up(port: int, mix: Mix) -> list[dict[str, Any]]:
     """Each canned query (both ways) and ad-hoc template once, so the canned answers are in the
     result cache; a query that fails is dropped from ``mix`` and returned."""
@@ -239,13 +134,28 @@ def _slots(effective: settings_module.Settings) -> int:
     return effective.workers * QUERIES_PER_WORKER
 
 
-def _phases(
+class _Laps:
+    """A stopwatch over the phases: ``lap(name)`` records the seconds since the last lap (or since
+    it was made) under ``name``."""
+
+    def __init__(self, phases: dict[str, float]) -> None:
+        self.phases, self.clock = phases, time.monotonic()
+
+    def __call__(self, name: str) -> None:
+        now = time.monotonic()
+        self.phases[name] = round(now - self.clock, 1)
+        self.clock = now
+
+
+def run_phases(
     server: Server,
     canned: list[CannedQuery],
     effective: Settings,
     options: Options,
     report: dict[str, Any],
 ) -> int:
+    """Run the phases against the started ``server`` and judge them; the figures and verdicts go
+    into ``report``. Returns 0 if every criterion passed, else 1."""
     process = server.process
     if process is None:
         raise RuntimeError("the server was not started")
@@ -253,14 +163,7 @@ def _phases(
     target = Target(port, effective.max_body)
     mix = Mix(canned, target, options.hostile_share)
 
-    phases = report["phases_s"]
-    clock = time.monotonic()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.monotonic()
-        phases[name] = round(now - clock, 1)
-        clock = now
+    lap = _Laps(report["phases_s"])
 
     # 1. warm-up: fill the result cache; leave out canned queries that fail on a quiet server
     report["left_out"] = warm_up(port, mix)
@@ -292,7 +195,7 @@ def _phases(
     lap("warm_load")
 
     # 5. the load
-    load_before = _load()
+    load_before = load_average()
     tally, elapsed = _under_watch(memory, lambda t: drive(port, mix, options, t, options.duration))
     lap("load")
 
@@ -310,7 +213,7 @@ def _phases(
     lap("baseline_after")
 
     report["machine"]["load_average_during"] = load_before
-    report["machine"]["load_average_after"] = _load()
+    report["machine"]["load_average_after"] = load_average()
     report.update(
         summarize(
             baseline, probes, tally.outcomes, elapsed, options.duration, back_to_back=back_to_back
@@ -351,147 +254,6 @@ def _under_watch(memory: Memory, load: Callable[[Tally], float]) -> tuple[Tally,
     return tally, elapsed
 
 
-def _log_summary(server: Server) -> dict[str, Any]:
-    lines = server.log.read_text(errors="replace").splitlines()
-    errors = sum(" ERROR " in line or line.startswith("Traceback") for line in lines)
-    return {"errors": errors, "tail": lines[-LOG_TAIL:] if errors else []}
-
-
-def _load() -> float:
+def load_average() -> float:
+    """The load average of the last minute, rounded."""
     return round(os.getloadavg()[0], 2)
-
-
-def _versions() -> str:
-    found = []
-    for package in ("cdkg", "rdflib", "pyoxigraph", "waitress"):
-        try:
-            found.append(f"{package} {metadata.version(package)}")
-        except metadata.PackageNotFoundError:
-            found.append(f"{package} (not installed)")
-    return ", ".join(found) + f", Python {sys.version.split()[0]}"
-
-
-def _source() -> dict[str, Any]:
-    """The git commit of the checkout this cdkg runs from, and whether it has uncommitted changes
-    (empty for an installed wheel)."""
-    root = Path(cdkg.__file__).resolve().parents[2]
-    if not (root / ".git").exists():
-        return {}
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],  # noqa: S607
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        changes = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return {}
-    return {"commit": commit, "uncommitted_changes": bool(changes.strip())}
-
-
-def _argv(options: Options) -> list[str]:
-    argv = ["--clients", str(options.clients), "--duration", f"{options.duration:g}"]
-    argv += ["--think", f"{options.think:g}"]
-    if options.hostile_share != Options.hostile_share:
-        argv += ["--hostile-share", f"{options.hostile_share:g}"]
-    if options.warm_load != Options.warm_load:
-        argv += ["--warm-load", f"{options.warm_load:g}"]
-    if options.settle != Options.settle:
-        argv += ["--settle", f"{options.settle:g}"]
-    for name in options.queries:
-        argv += ["--query", name]
-    for arg in options.server_args:
-        argv.append(f"--server-arg={arg}")
-    return argv
-
-
-# --- the command --------------------------------------------------------------------------------
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    defaults = Options()
-    parser.add_argument("--clients", type=int, default=defaults.clients, help="default 50")
-    parser.add_argument(
-        "--duration", type=float, default=defaults.duration, help="seconds of load (default 60)"
-    )
-    parser.add_argument(
-        "--think",
-        type=float,
-        default=defaults.think,
-        help="mean seconds each client pauses between an answer and its next request "
-        "(exponential; default 1; 0: no pause, the server saturated)",
-    )
-    parser.add_argument(
-        "--hostile-share",
-        type=float,
-        default=defaults.hostile_share,
-        help="share of hostile requests in the load (default 0.05)",
-    )
-    parser.add_argument(
-        "--baseline",
-        type=int,
-        default=defaults.baseline,
-        help="normal requests in the unloaded baseline, paced like the load's arrivals (default "
-        "3000; half as many again are sent back to back, for the report)",
-    )
-    parser.add_argument(
-        "--warm-load",
-        type=float,
-        default=defaults.warm_load,
-        help="seconds of the same load before memory is first read (default 10)",
-    )
-    parser.add_argument(
-        "--query",
-        dest="queries",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="a canned query to use (repeatable; default: all of them)",
-    )
-    parser.add_argument(
-        "--server-arg",
-        dest="server_args",
-        action="append",
-        default=[],
-        metavar="ARG",
-        help="an argument for cdkg serve, e.g. --server-arg=--timeout=2 (repeatable; "
-        "default: none, the default settings)",
-    )
-    parser.add_argument(
-        "--settle",
-        type=float,
-        default=defaults.settle,
-        help="seconds of rest after the load before memory is read again (default 5)",
-    )
-    parser.add_argument(
-        "--report-dir",
-        type=Path,
-        default=defaults.report_dir,
-        help="where soak.json and soak.md go (default: reports)",
-    )
-
-
-def main(args: argparse.Namespace) -> int:
-    options = Options(
-        clients=args.clients,
-        duration=args.duration,
-        think=args.think,
-        hostile_share=args.hostile_share,
-        baseline=args.baseline,
-        warm_load=args.warm_load,
-        queries=tuple(args.queries),
-        server_args=tuple(args.server_args),
-        settle=args.settle,
-        report_dir=args.report_dir,
-    )
-    code, report = run(options)
-    write(report, options.report_dir)
-    print(markdown(report), end="")
-    print(f"cdkg soak: report in {options.report_dir}/soak.md and soak.json", file=sys.stderr)
-    return code

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cdkg_bench.concurrent import percentile
 from cdkg_bench.soak.traffic import HOSTILE, HOSTILE_BY_KIND, NORMAL, Outcome
+from cdkg_bench.stats import percentile
 
 #: Loaded normal p99 may be at most this many times the unloaded p99.
 P99_FACTOR = 2.0

@@ -1,0 +1,70 @@
+"""The benchmarks' HTTP client: one SPARQL request POSTed as a form to a loopback port, the rows
+of its answer, and query texts made ready for another server or made new (standard library
+only)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import urllib.parse
+from collections.abc import Mapping
+
+ACCEPT = "application/sparql-results+json"
+#: What the benchmarks ask for a CONSTRUCT or DESCRIBE: a triple a line, so rows are lines.
+NTRIPLES = "application/n-triples"
+#: Seconds a client waits for one answer before counting a timeout.
+CLIENT_TIMEOUT = 60.0
+
+
+def post(
+    port: int,
+    path: str,
+    query: str,
+    *,
+    connection: http.client.HTTPConnection | None = None,
+    timeout: float = CLIENT_TIMEOUT,
+    accept: str = ACCEPT,
+) -> tuple[int, bytes]:
+    """POST ``query`` as a form to ``path`` on the loopback ``port``: (status, body)."""
+    conn = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(
+            "POST",
+            path,
+            body=urllib.parse.urlencode({"query": query}),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
+        )
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        if connection is None:
+            conn.close()
+
+
+def rows(body: bytes, accept: str = ACCEPT) -> int:
+    """Rows of an answer: bindings of a SPARQL JSON answer (1 for ASK), or the triples of an
+    N-Triples one (a triple a line)."""
+    if accept == NTRIPLES:
+        return sum(1 for line in body.splitlines() if line.strip())
+    answer = json.loads(body)
+    if "boolean" in answer:
+        return 1
+    return len(answer["results"]["bindings"])
+
+
+_DECLARED = re.compile(r"^\s*PREFIX\s+([A-Za-z0-9_.-]*):", re.IGNORECASE | re.MULTILINE)
+
+
+def declared(text: str, prefixes: Mapping[str, str]) -> str:
+    """``text`` with a PREFIX declaration for each of ``prefixes`` it does not declare itself:
+    a canned query uses cdkg's predeclared prefixes (:data:`cdkg.kg.store.PREFIXES`), which another
+    server does not know."""
+    have = set(_DECLARED.findall(text))
+    head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items() if p not in have)
+    return head + text
+
+
+def unique_text(text: str, n: int | str) -> str:
+    """``text`` made new by a numbered comment: no server can answer it from a cache."""
+    return f"{text}\n# bench request {n}\n"

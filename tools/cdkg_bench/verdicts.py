@@ -1,0 +1,118 @@
+"""The verdicts of a ``cdkg bench-report`` run: each of issue 16's targets
+(:mod:`cdkg_bench.targets`) judged from the report's figures, with a note on the figures behind
+it and, for a miss, why (:mod:`cdkg_bench.why`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from cdkg_bench import targets
+from cdkg_bench.per_query_figures import CACHED, UNCACHED
+from cdkg_bench.queries import CANNED, GRAPH
+from cdkg_bench.servers import CDKG, LABELS
+from cdkg_bench.units import mib as _mib
+from cdkg_bench.units import ms as _ms
+from cdkg_bench.units import s as _s
+from cdkg_bench.units import x as _x
+from cdkg_bench.why import why_cold, why_latency, why_memory, why_serving, why_throughput
+
+
+def judge_all(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every target of issue 16 judged from the measured figures of ``report``."""
+    out = []
+    clients = report["load"]["clients"]
+    s = report["load"]["summary"]
+    for kind, bound, label in (
+        (CANNED, targets.LATENCY_RATIO, "canned queries"),
+        (GRAPH, targets.GRAPH_LATENCY_RATIO, "CONSTRUCT and DESCRIBE"),
+    ):
+        lat = s["latency"].get(kind, {})
+        t = targets.Target(
+            f"uncached median latency, one client, {label}: geometric mean of cdkg / Oxigraph "
+            "server",
+            bound,
+            higher=False,
+            unit="x",
+        )
+        note = ""
+        if lat.get("queries"):
+            note = (
+                f"{lat['queries']} queries; worst {lat['worst']} {_x(lat['worst_ratio'])}; "
+                f"median p50 cdkg {_ms(lat['cdkg_median_p50'])}, Oxigraph "
+                f"{_ms(lat['oxigraph_median_p50'])}"
+            )
+        value = lat.get("geomean_ratio", math.nan)
+        out.append(targets.judge(t, value, note, why_latency(report, kind)))
+    for mode, bound, label in (
+        (UNCACHED, targets.THROUGHPUT_UNCACHED, "uncached"),
+        (CACHED, targets.THROUGHPUT_CACHED, "cdkg's cache on (Oxigraph has none: its uncached"),
+    ):
+        tp = s["throughput"].get(mode, {})
+        name = f"throughput at {clients} clients, {label}"
+        name += " figure)" if mode == CACHED else ""
+        t = targets.Target(
+            f"{name}: geometric mean of cdkg / Oxigraph server", bound, higher=True, unit="x"
+        )
+        note = ""
+        if tp.get("queries"):
+            note = (
+                f"{tp['queries']} queries; lowest {tp['lowest']} {_x(tp['lowest_ratio'])}; "
+                f"canned only {_x(tp['canned_geomean_ratio'])}; even mix {_x(tp['mix_ratio'])}"
+            )
+        value = tp.get("geomean_ratio", math.nan)
+        out.append(targets.judge(t, value, note, why_throughput(report, mode)))
+    cold = report["cold_start"]
+    medians = cold["medians"]
+    t = targets.Target(
+        "cold start at the paper's size, spawn to first answer (median)",
+        targets.COLD_START,
+        higher=False,
+        unit="s",
+    )
+    note = ", ".join(f"{LABELS[k]} {_s(v)}" for k, v in medians.items() if k != CDKG)
+    out.append(targets.judge(t, medians.get(CDKG, math.nan), note, why_cold(report)))
+    serving = report["serving"]
+    size = f"{serving['triples']:,} triples" if serving else "the largest size"
+    t = targets.Target(
+        f"at {size}: cdkg serve, spawn to first answer / `oxigraph load` of the same files",
+        targets.SERVE_VS_LOAD,
+        higher=False,
+        unit="x",
+    )
+    note = ""
+    load = serving.get("oxigraph_load", {})
+    if serving:
+        note = f"{_s(serving['cdkg']['seconds'])} vs {_s(load.get('seconds', math.nan))}"
+    out.append(targets.judge(t, serving.get("time_ratio", math.nan), note, why_serving(report)))
+    t = targets.Target(
+        f"at {size}: cdkg serve's peak memory / raw pyoxigraph's holding the same files",
+        targets.PEAK_MEMORY,
+        higher=False,
+        unit="x",
+    )
+    note = ""
+    if serving:
+        note = (
+            f"{_mib(serving['cdkg']['peak'])} vs {_mib(serving['pyoxigraph']['VmHWM'])}; "
+            f"`oxigraph load` {_mib(load.get('peak', math.nan))}"
+        )
+    out.append(targets.judge(t, serving.get("memory_ratio", math.nan), note, why_memory(report)))
+    return out
+
+
+def judge_secondary(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The earlier targets kept for comparison (not issue 16's): Table 2 at the largest size."""
+    points = report["scale"]["points"]
+    top = max(points, key=lambda p: p["triples"], default=None)
+    size = f"{top['triples']:,} triples" if top else "largest size"
+    out = []
+    for key, how in (("ratio_execute", "Engine.execute"), ("ratio_run", "Engine.run")):
+        t = targets.Target(
+            f"Table 2 at {size}, cdkg {how} / raw pyoxigraph",
+            targets.TABLE2_RATIO,
+            higher=False,
+            unit="x",
+        )
+        out.append(targets.judge(t, top[key] if top else math.nan))
+    return out
