@@ -13,7 +13,7 @@ from cdkg.engine.processes import Engine
 from cdkg.errors import BadQuery, Forbidden, QuerySyntaxError
 from cdkg.kg.store import new_dataset
 from cdkg.settings import Settings
-from cdkg.sparql import guard
+from cdkg.sparql import guard, lexer, refusals
 
 
 def _short(value: object) -> str:
@@ -86,7 +86,7 @@ REFUSED = [
     ("SELECT * WHERE " + "{ " * 17 + "} " * 17, BadQuery, "17 deep"),
     ("ASK { FILTER(" + "(" * 40 + "1" + ")" * 40 + ") }", BadQuery, "at most 16"),
     ("SELECT * WHERE " + "{ " * 2500 + "} " * 2500, BadQuery, "deep"),
-    ("ASK {} #" + "x" * guard.MAX_QUERY_CHARS, BadQuery, "characters long"),
+    ("ASK {} #" + "x" * refusals.MAX_QUERY_CHARS, BadQuery, "characters long"),
     # a long flat chain overflows Oxigraph's stack without nesting brackets
     ("ASK { FILTER(" + "+".join(["1"] * 8000) + " > 0) }", BadQuery, "8,000 operators"),
     ("ASK { FILTER(" + " || ".join(["true"] * 1002) + ") }", BadQuery, "1,001 operators"),
@@ -198,7 +198,7 @@ def test_syntax_error_names_line_and_column(engine):
     ],
 )
 def test_nesting_depth(text, depth):
-    assert guard.nesting_depth(text) == depth
+    assert lexer.nesting_depth(text) == depth
 
 
 def test_select_star_columns_are_oxigraphs(engine):

@@ -13,7 +13,7 @@ import pytest
 
 from cdkg import settings
 from cdkg.settings import Settings
-from cdkg.sparql import guard
+from cdkg.sparql import refusals
 
 DOC = Path(__file__).parents[1] / "docs" / "security.md"
 
@@ -72,7 +72,7 @@ def test_a_documented_constant_is_the_code(row):
 def test_the_prose_states_the_same_limits():
     """Numbers in the refusal table's prose are those of the code."""
     text = DOC.read_text(encoding="utf-8")
-    assert f"over {guard.MAX_QUERY_CHARS:,} characters" in text
-    assert f"nested deeper than {guard.MAX_NESTING}" in text
+    assert f"over {refusals.MAX_QUERY_CHARS:,} characters" in text
+    assert f"nested deeper than {refusals.MAX_NESTING}" in text
     assert re.search(r"client_max_body_size\s+1m;", text)  # about --max-body, 1,000,000 bytes
     assert f"({Settings().max_body:,} bytes)" in text

@@ -40,7 +40,8 @@ from rdflib.plugins.sparql.sparql import Query
 
 from cdkg.canned.params import Param, inline_values, parse_param, where_offset
 from cdkg.errors import BadParameter, BadQuery, LoadError, QueryNotFound
-from cdkg.sparql.guard import WDQS_PREFIXES, may_call_out
+from cdkg.sparql.lexer import mentions_service
+from cdkg.sparql.prefixes import WDQS_PREFIXES
 
 HEADER_KEYS = (
     "title",
@@ -72,7 +73,7 @@ class Checked:
 def check_sparql(text: str, path: Path | str) -> Checked:
     """Check ``text`` with Oxigraph's parser (the WDQS prefixes predeclared); a LoadError names
     ``path`` and the line otherwise."""
-    if may_call_out(text):
+    if mentions_service(text):
         # Oxigraph evaluates as it parses, and would call the SERVICE at load time (even on an
         # empty store): such a query is checked by rdflib's parser, which never calls out here
         return _checked_by_rdflib(parse_sparql(text, path))

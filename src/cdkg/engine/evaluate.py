@@ -33,7 +33,7 @@ from rdflib.plugins.sparql.evaluate import evalQuery
 from cdkg.errors import BadQuery, QuerySyntaxError
 from cdkg.kg import oxi
 from cdkg.kg.store import PREFIXES, join_bgps_lazily
-from cdkg.sparql import guard, negotiation
+from cdkg.sparql import fullread, guard, negotiation
 from cdkg.sparql.federation import guarded_services
 from cdkg.sparql.negotiation import Format
 
@@ -229,7 +229,7 @@ def _federated(
 ) -> Answer:
     """A query that calls an allow-listed SERVICE, run by rdflib over ``dataset`` with the
     guarded client; its answer written as TSV or N-Triples, then as the others are."""
-    reading = guard.read_fully(
+    reading = fullread.read_fully(
         request.text, allow_service=limits.allow_service, graphs=graphs, base=request.base
     )
     query = reading.query

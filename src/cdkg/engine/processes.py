@@ -51,7 +51,7 @@ from cdkg.engine.evaluate import Answer, Limits, QueryRequest, answer
 from cdkg.errors import CdkgError, InternalError, QueryTimeout, ServiceUnavailable
 from cdkg.kg.store import named_graphs, oxigraph_of
 from cdkg.settings import Settings
-from cdkg.sparql import guard
+from cdkg.sparql import guard, lexer
 
 __all__ = ["Answer", "Engine", "QueryRequest"]
 
@@ -242,7 +242,7 @@ class Engine:
         limit = self.settings.cache_entries
         if not limit or len(found.body) > CACHE_ENTRY_BYTES:
             return
-        if "SERVICE" in request.text.upper():
+        if lexer.mentions_service(request.text):
             return
         with self._cache_lock:
             replaced = self._cache.pop(request, None)  # two misses for one query may race here

@@ -23,14 +23,15 @@ from rdflib.term import Node
 
 #: Prefixes a query may use without declaring them: rdflib's usual ones (``rdfs:``, ``skos:``,
 from cdkg.kg import oxi
-from cdkg.sparql import guard
+from cdkg.sparql.fullread import walk
+from cdkg.sparql.prefixes import WDQS_PREFIXES
 
 #: Prefixes a query may use without declaring them: rdflib's usual ones (``rdfs:``, ``skos:``,
 #: ``geo:``, ``schema:``, ...) and those the Wikidata Query Service predeclares (``wd:``, ``wdt:``,
 #: ...), so that a WDQS query runs unchanged over the Wikidata-shaped view.
 PREFIXES = {
     **{prefix: str(ns) for prefix, ns in NamespaceManager(Graph()).namespaces() if prefix},
-    **guard.WDQS_PREFIXES,
+    **WDQS_PREFIXES,
 }
 
 #: The embedded store (``--store`` names it, or an external endpoint's URL).
@@ -154,7 +155,7 @@ def join_bgps_lazily(algebra: CompValue) -> int:
     data (the answer is the same join).
     """
     changed = 0
-    for node in guard.walk(algebra):
+    for node in walk(algebra):
         right = dict.get(node, "p2")
         is_bgp = isinstance(right, CompValue) and right.name in ("BGP", "ServiceGraphPattern")
         if node.name == "Join" and is_bgp and not dict.get(node, "lazy"):

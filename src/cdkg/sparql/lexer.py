@@ -57,6 +57,10 @@ _TOKENS = re.compile(
     re.VERBOSE,
 )
 _SKIPPED = frozenset({"WS", "COMMENT"})
+_CODEPOINT_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_BRACKETS = {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}
+#: SERVICE anywhere, for a text that is no sequence of tokens: there, any mention counts.
+_SERVICE_ANYWHERE = re.compile("SERVICE", re.IGNORECASE)
 
 
 class LexError(ValueError):
@@ -96,3 +100,53 @@ def tokens(text: str) -> Iterator[Token]:
         if kind not in _SKIPPED:
             yield Token(kind, found.group(), position)
         position = found.end()
+
+
+def expand_codepoints(text: str) -> str:
+    """``text`` with its ``\\u``/``\\U`` escapes expanded, as SPARQL reads them before it
+    tokenizes (§19.2); an escape of a surrogate or beyond U+10FFFF is left as it is."""
+
+    def expand(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else match.group(0)
+
+    return _CODEPOINT_ESCAPE.sub(expand, text)
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of ``{``, ``(`` and ``[`` among the tokens of ``text``; in a text that
+    is no sequence of tokens, among all its characters (brackets in strings count: the safe
+    side of a limit)."""
+    try:
+        brackets = [t.text for t in tokens(text) if t.kind == "PUNCT" and t.text in _BRACKETS]
+    except LexError:
+        brackets = [char for char in text if char in _BRACKETS]
+    depth = deepest = 0
+    for bracket in brackets:
+        depth = max(depth + _BRACKETS[bracket], 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def mentions_service(text: str) -> bool:
+    """Whether ``text`` might call a SERVICE, read as written or with its escapes expanded: a
+    SERVICE keyword among its tokens or, in a text that is no sequence of tokens, the word
+    anywhere (no parser can be trusted to read such a text as this module does)."""
+    variants = {text, expand_codepoints(text)}
+    try:
+        return any(t.keyword() == "SERVICE" for v in variants for t in tokens(v))
+    except LexError:
+        return any(_SERVICE_ANYWHERE.search(v) for v in variants)
+
+
+def first_variable(text: str, name: str) -> int:
+    """Where the variable ``?name`` (or ``$name``) first appears in ``text``'s tokens, or
+    ``len(text)``; in a text that is no sequence of tokens, its first match as written."""
+    try:
+        return next(
+            (t.position for t in tokens(text) if t.kind == "VAR" and t.text[1:] == name),
+            len(text),
+        )
+    except LexError:
+        found = re.search(rf"[?$]{re.escape(name)}(?![\w\u00b7\u0300-\u036f\u203f-\u2040])", text)
+        return found.start() if found else len(text)

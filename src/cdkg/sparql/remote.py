@@ -36,7 +36,7 @@ from rdflib.plugins.sparql.sparql import Prologue
 from rdflib.term import Node
 
 from cdkg.errors import SPARQL_PROTOCOL, BadGateway, GatewayTimeout, ServiceUnavailable
-from cdkg.sparql import guard
+from cdkg.sparql.prefixes import WDQS_PREFIXES
 
 PROTOCOL_DATASET = f"{SPARQL_PROTOCOL}#dataset"
 GRAPH_STORE_SPEC = "https://www.w3.org/TR/sparql11-http-rdf-update/"
@@ -84,10 +84,10 @@ class StoreBadAnswer(BadGateway):
 def implicit_prefixes() -> dict[str, str]:
     """The prefixes our guard lets a query use undeclared: rdflib's own (``rdfs:``, ``xsd:``,
     ``geo:`` for GeoSPARQL, ``schema:`` for ``https://schema.org/``, ...) and the WDQS ones
-    (:data:`cdkg.sparql.guard.WDQS_PREFIXES`), which win where both name a prefix, as in the
+    (:data:`cdkg.sparql.prefixes.WDQS_PREFIXES`), which win where both name a prefix, as in the
     guard."""
     found = {p: str(ns) for p, ns in Prologue().namespace_manager.namespaces() if p and p != "xml"}
-    found.update(guard.WDQS_PREFIXES)
+    found.update(WDQS_PREFIXES)
     return found
 
 

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from cdkg.engine.processes import QueryRequest
 from cdkg.errors import SPARQL_PROTOCOL, BadParameter, UnsupportedMediaType
-from cdkg.sparql import guard
+from cdkg.sparql import refusals
 from cdkg.web import service
 from cdkg.web.caching import cacheable
 from cdkg.web.state import endpoint
@@ -33,7 +33,7 @@ def sparql() -> Response:
     params = _params(request)
     queries, updates = params.getlist("query"), params.getlist("update")
     if updates or request.mimetype == UPDATE:
-        raise guard.refuse_update()
+        raise refusals.update()
     if not queries:
         if request.method == "GET":
             return service.description()
