@@ -1,4 +1,4 @@
-"""Answers through the one query path (:meth:`cdkg.engine.processes.Engine.execute`), read back for
+"""Answers through the one query path (:meth:`cdkg.engine.runner.Engine.execute`), read back for
 tests
 and for ``tests/update_golden.py``: the bytes ``cdkg query --format json`` writes."""
 
@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from cdkg.engine.evaluate import QueryRequest
-from cdkg.engine.processes import Engine
+from cdkg.engine.runner import Engine
 
 
 def answer_json(engine: Engine, text: str) -> dict[str, Any]:

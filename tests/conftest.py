@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset, Graph
 
-from cdkg.engine.processes import Engine
+from cdkg.engine.runner import Engine
 from cdkg.kg.graph import load_dataset, load_graph
 from cdkg.kg.served import served_dataset
 from cdkg.settings import Settings

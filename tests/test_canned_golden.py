@@ -17,7 +17,7 @@ from answers import answer_json
 from cdkg.canned.params import Param
 from cdkg.canned.registry import Registry
 from cdkg.cli import main
-from cdkg.engine.processes import Engine
+from cdkg.engine.runner import Engine
 from cdkg.errors import BadParameter
 from cdkg.kg.served import served_dataset
 from cdkg.resources import kg_dir

@@ -17,7 +17,7 @@ from rdflib import Dataset, Literal, URIRef
 
 from cdkg.canned.catalog import QUERIES_GRAPH
 from cdkg.engine.evaluate import QueryRequest
-from cdkg.engine.processes import Engine
+from cdkg.engine.runner import Engine
 from cdkg.errors import BadGateway
 from cdkg.kg import store
 from cdkg.kg.graph import CDKG_GRAPH, load_dataset

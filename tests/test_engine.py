@@ -1,7 +1,7 @@
-"""The engine (:mod:`cdkg.engine.processes`): queries answered in forked engine children, a runaway
-one
-killed at the time limit while others are served, a dead child turned into a 503, the children
-holding none of the server's files, nothing left running after ``close()``, and the cache.
+"""The engine (:mod:`cdkg.engine.runner`, :mod:`cdkg.engine.processes`): queries answered in
+forked engine children, a runaway one killed at the time limit while others are served, a dead
+child turned into a 503, the children holding none of the server's files, nothing left running
+after ``close()``, and the cache.
 
 These run real processes: the engine master and its children, forked from the test process.
 """
@@ -22,7 +22,7 @@ import pytest
 from rdflib import Literal, URIRef
 
 from cdkg.engine.evaluate import QueryRequest
-from cdkg.engine.processes import LONG_AFTER, Engine, running
+from cdkg.engine.runner import LONG_AFTER, Engine, running
 from cdkg.errors import QuerySyntaxError, QueryTimeout, ServiceUnavailable
 from cdkg.kg.store import new_dataset
 from cdkg.settings import Settings

@@ -9,7 +9,7 @@ import pytest
 from rdflib import Literal, URIRef
 
 from cdkg.engine.evaluate import QueryRequest
-from cdkg.engine.processes import Engine
+from cdkg.engine.runner import Engine
 from cdkg.errors import BadQuery, Forbidden, QuerySyntaxError
 from cdkg.kg.store import new_dataset
 from cdkg.settings import Settings

@@ -221,4 +221,4 @@ def test_answers_are_cached(make_app):
     client = app.test_client()
     first = get(client, VALUES5)
     assert get(client, VALUES5).data == first.data
-    assert len(engine._cache) >= 1
+    assert len(engine.cache) >= 1

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from answers import answer_json
 from cdkg.canned.registry import Registry
-from cdkg.engine.processes import Engine
+from cdkg.engine.runner import Engine
 from cdkg.kg.served import served_dataset
 from cdkg.resources import kg_dir
 from cdkg.settings import Settings

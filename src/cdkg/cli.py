@@ -194,7 +194,7 @@ def _run_query(args: argparse.Namespace) -> int:
     import math  # noqa: PLC0415 - the CLI imports what each command needs
 
     from cdkg.engine.evaluate import QueryRequest  # noqa: PLC0415
-    from cdkg.engine.processes import Engine  # noqa: PLC0415
+    from cdkg.engine.runner import Engine  # noqa: PLC0415
     from cdkg.kg.served import add_derived_graphs  # noqa: PLC0415
 
     query = _find_query(args.query)

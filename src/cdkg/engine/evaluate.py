@@ -1,7 +1,7 @@
 """Answer a query: Oxigraph evaluates it and writes its bytes, under the row cap.
 
 This is the one query path, from query text to response bytes, for the endpoint (in an engine
-worker, :mod:`cdkg.engine.processes`) and for ``cdkg query`` alike. The guard admits the text
+worker, :mod:`cdkg.engine.runner`) and for ``cdkg query`` alike. The guard admits the text
 (:mod:`cdkg.sparql.guard`); Oxigraph parses and evaluates it over the dataset the request names
 (:func:`dataset_options`); Oxigraph's own writers write the answer in the negotiated format, so a
 term reaches the client exactly as Oxigraph holds it (no rdflib term, no conversion that could

@@ -40,7 +40,7 @@ from flask import Flask
 from rdflib import Dataset
 
 from cdkg.canned.registry import Registry
-from cdkg.engine.processes import Engine
+from cdkg.engine.runner import Engine
 from cdkg.kg.graph import dataset_version, kg_files, load_dataset
 from cdkg.kg.served import add_derived_graphs
 from cdkg.kg.store import OXIGRAPH

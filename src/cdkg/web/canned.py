@@ -22,7 +22,7 @@ from flask.blueprints import BlueprintSetupState
 from cdkg.canned.catalog import QUERIES_GRAPH, query_iri
 from cdkg.canned.citation import PAPER, Citation, paper_reference, query_sha256
 from cdkg.canned.registry import CannedQuery
-from cdkg.engine.processes import QueryRequest
+from cdkg.engine.evaluate import QueryRequest
 from cdkg.errors import BadParameter
 from cdkg.kg.graph import CDKG_GRAPH
 from cdkg.sparql import negotiation

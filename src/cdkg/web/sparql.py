@@ -12,7 +12,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Request, Response, request
 from werkzeug.datastructures import MultiDict
 
-from cdkg.engine.processes import QueryRequest
+from cdkg.engine.evaluate import QueryRequest
 from cdkg.errors import SPARQL_PROTOCOL, BadParameter, UnsupportedMediaType
 from cdkg.sparql import refusals
 from cdkg.web import service

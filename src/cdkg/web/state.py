@@ -8,7 +8,7 @@ from flask import current_app
 from rdflib import Dataset
 
 from cdkg.canned.registry import Registry
-from cdkg.engine.processes import Engine
+from cdkg.engine.runner import Engine
 from cdkg.settings import Settings
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from cdkg import settings as settings_module
 from cdkg.canned.registry import CannedQuery
-from cdkg.engine.processes import QUERIES_PER_WORKER
+from cdkg.engine.runner import QUERIES_PER_WORKER
 from cdkg.settings import Settings
 from cdkg_bench.server import Server
 from cdkg_bench.soak.memory import Memory
