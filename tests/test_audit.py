@@ -14,7 +14,8 @@ from rdflib import Dataset, Graph
 from cdkg.canned.registry import Registry
 from cdkg.cli import main
 from cdkg.resources import kg_dir
-from cdkg.scholarly.audit import COLUMNS, Finding, Verdict, render, run_audit
+from cdkg.scholarly.audit import COLUMNS, Finding, Verdict, run_audit
+from cdkg.scholarly.audit_render import render
 from cdkg.settings import Settings
 from cdkg.web import create_app
 

@@ -42,12 +42,12 @@ from cdkg.kg.store import PREFIXES
 from cdkg.kg.views import GRAPH_NS, WIKIDATA_VIEW
 from cdkg.settings import Settings
 from cdkg.sparql import guard, negotiation
+from cdkg.sparql.prefixes import with_prefixes
 from cdkg.sparql.remote import (
     RemoteStore,
     StoreBadAnswer,
     StoreTimeout,
     StoreUnavailable,
-    with_prefixes,
 )
 from test_canned_golden import REGISTRY, golden
 from virtuoso_fixtures import Virtuoso, free_port

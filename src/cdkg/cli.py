@@ -288,8 +288,8 @@ BENCH_HTTP = Command(
 AUDIT = Command(
     "audit",
     "check every figure the paper prints against the graph",
-    _lazy("cdkg.scholarly.audit", "configure"),
-    _lazy("cdkg.scholarly.audit", "main"),
+    _lazy("cdkg.scholarly.audit_render", "configure"),
+    _lazy("cdkg.scholarly.audit_render", "main"),
 )
 
 FORMAT = Command(

@@ -17,21 +17,14 @@ data the paper does not give).
 
 from __future__ import annotations
 
-import argparse
-import csv
-import io
-import json
-import sys
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from rdflib import Graph
 
 from cdkg.canned.registry import Registry
 from cdkg.kg import store
-from cdkg.kg.graph import load_graph
 from cdkg.resources import kg_dir
 from cdkg.scholarly.paperlines import line_url
 
@@ -377,70 +370,3 @@ def _table3_countries(
 
 def _split(text: str) -> set[str]:
     return {part.strip() for part in text.split(";") if part.strip()}
-
-
-# -- output ---------------------------------------------------------------------------------------
-
-
-def to_csv(findings: Sequence[Finding]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(f.row() for f in findings)
-    return out.getvalue()
-
-
-def to_json(findings: Sequence[Finding]) -> dict[str, Any]:
-    """The audit as JSON: each finding with ``agrees`` as "true", "false" or "unknown" (the same
-    strings as CSV and the CLI) and ``source``, the viewer URL of its lines."""
-    return {
-        "columns": list(COLUMNS),
-        "verdicts": {v.value: VERDICT_MEANINGS[v] for v in Verdict},
-        "claims": len(findings),
-        "disagreements": sum(f.agrees is Verdict.FALSE for f in findings),
-        "unknown": sum(f.agrees is Verdict.UNKNOWN for f in findings),
-        "findings": [{**asdict(f), "agrees": f.agrees.value, "source": f.source} for f in findings],
-    }
-
-
-def to_table(findings: Sequence[Finding]) -> str:
-    """The audit for a terminal: disagreements first, then what the source cannot settle, then
-    the agreements; each group in the audit's order."""
-    order = {Verdict.FALSE: 0, Verdict.UNKNOWN: 1, Verdict.TRUE: 2}
-    ranked = sorted(findings, key=lambda f: order[f.agrees])
-    rows = [list(COLUMNS)] + [list(f.row().values()) for f in ranked]
-    widths = [min(max(len(r[i]) for r in rows), 70) for i in range(len(COLUMNS))]
-    lines = []
-    for n, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    disagree = sum(f.agrees is Verdict.FALSE for f in findings)
-    unknown = sum(f.agrees is Verdict.UNKNOWN for f in findings)
-    lines.append(
-        f"({len(findings)} claims: {disagree} do not agree, {unknown} cannot be settled from the "
-        "source)"
-    )
-    lines.extend(f"agrees={v.value}: {VERDICT_MEANINGS[v]}" for v in Verdict)
-    return "\n".join(lines) + "\n"
-
-
-def render(findings: Sequence[Finding], fmt: str) -> str:
-    if fmt == "csv":
-        return to_csv(findings)
-    if fmt == "json":
-        return json.dumps(to_json(findings), indent=2, ensure_ascii=False) + "\n"
-    return to_table(findings)
-
-
-# -- the command ----------------------------------------------------------------------------------
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", "-f", choices=FORMATS, default="table")
-
-
-def main(args: argparse.Namespace) -> int:
-    findings = run_audit(load_graph())
-    sys.stdout.write(render(findings, args.format))
-    return 0

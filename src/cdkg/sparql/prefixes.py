@@ -1,6 +1,13 @@
-"""The prefixes a query may use without declaring them, beyond rdflib's own."""
+"""The prefixes a query may use without declaring them, and a query text that declares them for
+a store that knows other ones."""
 
 from __future__ import annotations
+
+from functools import cache
+
+from rdflib.plugins.sparql.sparql import Prologue
+
+from cdkg.sparql import lexer
 
 #: Prefixes a query may use undeclared, beyond rdflib's own (``rdfs:``, ``skos:``, ``geo:``, ...):
 #: those the Wikidata Query Service predeclares for Wikidata's vocabulary, so that a WDQS query
@@ -17,3 +24,39 @@ WDQS_PREFIXES = {
     "wikibase": "http://wikiba.se/ontology#",
     "bd": "http://www.bigdata.com/rdf#",
 }
+
+
+@cache
+def implicit_prefixes() -> dict[str, str]:
+    """The prefixes our guard lets a query use undeclared: rdflib's own (``rdfs:``, ``xsd:``,
+    ``geo:`` for GeoSPARQL, ``schema:`` for ``https://schema.org/``, ...) and
+    :data:`WDQS_PREFIXES`, which win where both name a prefix, as in the guard."""
+    found = {p: str(ns) for p, ns in Prologue().namespace_manager.namespaces() if p and p != "xml"}
+    found.update(WDQS_PREFIXES)
+    return found
+
+
+def with_prefixes(text: str, base: str | None = None) -> str:
+    """``text`` with a ``PREFIX`` declaration prepended for each implicit prefix it uses and does
+    not declare, so that another store reads every prefixed name as our guard did (its built-in
+    prefixes may differ: Virtuoso's ``geo:`` is WGS84, rdflib's GeoSPARQL); and a ``BASE`` if
+    ``base`` is given and the text has none. A text that is no sequence of tokens gets every
+    implicit prefix and the base: a declaration in the text itself comes later, and wins."""
+    implicit = implicit_prefixes()
+    try:
+        found = list(lexer.tokens(text))
+    except lexer.LexError:
+        wanted, has_base = set(implicit), False
+    else:
+        declared = {
+            found[i + 1].text.split(":", 1)[0]
+            for i, token in enumerate(found[:-1])
+            if token.keyword() == "PREFIX" and found[i + 1].kind == "PNAME"
+        }
+        used = {token.text.split(":", 1)[0] for token in found if token.kind == "PNAME"}
+        wanted = (used - declared) & set(implicit)
+        has_base = any(token.keyword() == "BASE" for token in found)
+    lines = [f"PREFIX {prefix}: <{implicit[prefix]}>\n" for prefix in implicit if prefix in wanted]
+    if base and not has_base:
+        lines.insert(0, f"BASE <{base}>\n")
+    return "".join(lines) + text

@@ -18,25 +18,22 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from email.message import Message
-from functools import cache
 from http.client import HTTPResponse
 from typing import Any
 from urllib.response import addinfourl
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.namespace import XSD
-from rdflib.plugins.sparql.sparql import Prologue
 from rdflib.term import Node
 
 from cdkg.errors import SPARQL_PROTOCOL, BadGateway, GatewayTimeout, ServiceUnavailable
-from cdkg.sparql.prefixes import WDQS_PREFIXES
+from cdkg.sparql.prefixes import with_prefixes
 
 PROTOCOL_DATASET = f"{SPARQL_PROTOCOL}#dataset"
 GRAPH_STORE_SPEC = "https://www.w3.org/TR/sparql11-http-rdf-update/"
@@ -64,9 +61,6 @@ RDFLIB_PARSERS = {
     "application/ld+json": "json-ld",
 }
 
-_PREFIX_DECL = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:", re.IGNORECASE)
-_BASE_DECL = re.compile(r"^\s*BASE\s*<", re.IGNORECASE | re.MULTILINE)
-
 
 class StoreUnavailable(ServiceUnavailable):
     """The external store cannot be reached (refused, no such host, connection dropped)."""
@@ -78,34 +72,6 @@ class StoreTimeout(GatewayTimeout):
 
 class StoreBadAnswer(BadGateway):
     """The external store answered with an error, a redirect, or something we cannot read."""
-
-
-@cache
-def implicit_prefixes() -> dict[str, str]:
-    """The prefixes our guard lets a query use undeclared: rdflib's own (``rdfs:``, ``xsd:``,
-    ``geo:`` for GeoSPARQL, ``schema:`` for ``https://schema.org/``, ...) and the WDQS ones
-    (:data:`cdkg.sparql.prefixes.WDQS_PREFIXES`), which win where both name a prefix, as in the
-    guard."""
-    found = {p: str(ns) for p, ns in Prologue().namespace_manager.namespaces() if p and p != "xml"}
-    found.update(WDQS_PREFIXES)
-    return found
-
-
-def with_prefixes(text: str, base: str | None = None) -> str:
-    """``text`` with a ``PREFIX`` declaration prepended for each implicit prefix it uses and does
-    not declare, so that the store reads every prefixed name as our guard did (another store's
-    built-in prefixes may differ, e.g. Virtuoso's ``geo:`` is WGS84, rdflib's GeoSPARQL); and a
-    ``BASE`` if ``base`` is given and the text has none."""
-    declared = set(_PREFIX_DECL.findall(text))
-    lines = []
-    for prefix, namespace in implicit_prefixes().items():
-        if prefix in declared:
-            continue
-        if re.search(rf"(?<![\w.:/#?$-]){re.escape(prefix)}:", text):
-            lines.append(f"PREFIX {prefix}: <{namespace}>\n")
-    if base and not _BASE_DECL.search(text):
-        lines.insert(0, f"BASE <{base}>\n")
-    return "".join(lines) + text
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

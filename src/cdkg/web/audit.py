@@ -13,7 +13,7 @@ import threading
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from cdkg.scholarly import audit
+from cdkg.scholarly import audit, audit_render
 from cdkg.sparql import negotiation
 from cdkg.web.state import endpoint
 
@@ -52,5 +52,5 @@ def report() -> Response:
     chosen = negotiation.negotiate(
         request.headers.get("Accept"), FORMATS, request.args.get("format")
     )
-    body = audit.render(findings(), "csv" if chosen is CSV else "json")
+    body = audit_render.render(findings(), "csv" if chosen is CSV else "json")
     return Response(body, content_type=f"{chosen.media_type}; charset=utf-8")
