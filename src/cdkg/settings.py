@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from cdkg.canned.params import ABSOLUTE_IRI
 from cdkg.errors import BadParameter
+from cdkg.flags import Flag, add_flags, show
 
 T = TypeVar("T")
 GraphSpec = tuple[str, Path]
@@ -40,7 +41,8 @@ class Spec:
 
 
 def _setting(default: T, spec: Spec) -> T:
-    return field(default=default, metadata={"spec": spec})
+    flag = Flag(spec.help, spec.parse, spec.repeatable, spec.metavar, spec.flag)
+    return field(default=default, metadata={"spec": spec, "flag": flag})
 
 
 def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -242,31 +244,10 @@ def specs() -> list[tuple[dataclasses.Field[Any], Spec]]:
     return [(f, f.metadata["spec"]) for f in dataclasses.fields(Settings)]
 
 
-def _argparse_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    def convert(text: str) -> Any:
-        try:
-            return parse(text)
-        except ValueError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-
-    convert.__name__ = parse.__name__.strip("_")
-    return convert
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add one option per setting. Unset options stay ``None``, so the environment can apply."""
     group = parser.add_argument_group("settings (flag > CDKG_* variable > default)")
-    for f, spec in specs():
-        group.add_argument(
-            spec.flag,
-            dest=f.name,
-            type=_argparse_type(spec.parse),
-            action="append" if spec.repeatable else "store",
-            default=None,
-            metavar=spec.metavar,
-            help=f"{spec.help} [{spec.env}; default: {_show_default(f.default)}]"
-            + (" (repeatable)" if spec.repeatable else ""),
-        )
+    add_flags(group, Settings, unset=True, note=lambda f: f"{f.metadata['spec'].env}; ")
 
 
 def from_sources(args: argparse.Namespace | None, environ: Mapping[str, str]) -> Settings:
@@ -297,17 +278,6 @@ def _parse_env(spec: Spec, text: str) -> Any:
         ) from None
 
 
-def _show_default(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, tuple):
-        items = [
-            "=".join(map(str, item)) if isinstance(item, tuple) else str(item) for item in value
-        ]
-        return ", ".join(items) if items else "(none)"
-    return str(value)
-
-
 def render_markdown() -> str:
     """The settings table as Markdown, as it stands in docs/command-line.md."""
     lines = [
@@ -320,6 +290,6 @@ def render_markdown() -> str:
             flag += " (repeatable)"
         lines.append(
             f"| `{f.name}` | `{spec.env}` | {flag} | {spec.kind} "
-            f"| `{_show_default(f.default)}` | {spec.help} |"
+            f"| `{show(f.default)}` | {spec.help} |"
         )
     return "\n".join(lines) + "\n"
