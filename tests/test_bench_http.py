@@ -66,28 +66,6 @@ def test_rows_of_n_triples_are_its_lines():
     assert client.rows(b"", client.NTRIPLES) == 0
 
 
-PREFIXES = {
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "wd": "http://www.wikidata.org/entity/",
-}
-
-
-@pytest.mark.parametrize(
-    ("text", "added"),
-    [
-        ("SELECT * WHERE { ?s rdfs:label ?o }", ["rdfs", "wd"]),
-        ("PREFIX rdfs: <urn:x#>\nSELECT * WHERE { ?s rdfs:label ?o }", ["wd"]),
-        ("  prefix wd: <urn:y#>\nprefix rdfs: <urn:x#>\nASK {}", []),
-        ("# PREFIX rdfs: in a comment does not count\nASK {}", ["rdfs", "wd"]),
-    ],
-)
-def test_declared_adds_the_prefixes_the_text_does_not_declare(text, added):
-    got = client.declared(text, PREFIXES)
-    assert got.endswith(text)
-    head = got[: len(got) - len(text)]
-    assert head == "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in added)
-
-
 def test_unique_text_differs_by_its_number_and_keeps_the_query():
     a, b = client.unique_text("ASK {}", 1), client.unique_text("ASK {}", 2)
     assert a != b

@@ -24,8 +24,9 @@ from cdkg.canned.catalog import QUERIES_GRAPH, query_iri
 from cdkg.canned.citation import PAPER
 from cdkg.canned.params import Param
 from cdkg.canned.registry import Registry
-from cdkg.kg.graph import CDKG_GRAPH, ID, dataset_version, load_dataset
+from cdkg.kg.graph import dataset_version, load_dataset
 from cdkg.kg.validate import load_checks, load_shapes, validate
+from cdkg.names import CDKG_GRAPH, ID
 from cdkg.resources import kg_dir
 from cdkg.settings import Settings
 from cdkg.web import create_app

@@ -20,7 +20,8 @@ from cdkg.engine.evaluate import QueryRequest
 from cdkg.engine.runner import Engine
 from cdkg.errors import BadGateway
 from cdkg.kg import store
-from cdkg.kg.graph import CDKG_GRAPH, load_dataset
+from cdkg.kg.graph import load_dataset
+from cdkg.names import CDKG_GRAPH
 from cdkg.settings import Settings
 
 JSON = "application/sparql-results+json"

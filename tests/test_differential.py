@@ -71,10 +71,12 @@ import pytest
 
 from cdkg.canned.catalog import QUERIES_GRAPH
 from cdkg.canned.registry import Registry
-from cdkg.kg.graph import CDKG_GRAPH, data_files
+from cdkg.kg.graph import data_files
 from cdkg.kg.served import served_dataset
-from cdkg.kg.store import PREFIXES, oxigraph_of
+from cdkg.kg.store import oxigraph_of
+from cdkg.names import CDKG_GRAPH
 from cdkg.resources import kg_dir
+from cdkg.sparql.prefixes import with_prefixes
 from endpoint_fixtures import LiveServer, free_port
 
 pytestmark = pytest.mark.slow
@@ -948,14 +950,6 @@ def fields_of(case: Case, text: str) -> list[tuple[str, str]]:
     ]
 
 
-def declare_prefixes(text: str) -> str:
-    """``text`` with a PREFIX line for each prefix of :data:`cdkg.kg.store.PREFIXES` it does not
-    declare itself: cdkg predeclares them, the Oxigraph server none."""
-    declared = {m.lower() for m in re.findall(r"PREFIX\s+([\w.-]*):", text, re.IGNORECASE)}
-    lines = [f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items() if p.lower() not in declared]
-    return "".join(lines) + text
-
-
 def _answers(url: str) -> bool:
     """Whether the SPARQL endpoint at ``url`` answers a query yet."""
     try:
@@ -1034,7 +1028,7 @@ def reference(oxigraph_url: str) -> Callable[[Case, str], bytes]:
     def answer(case: Case, fmt: str) -> bytes:
         if (case.name, fmt) not in kept:
             # a canned query uses the prefixes cdkg predeclares; the generated ones declare theirs
-            text = declare_prefixes(case.text) if case.canned else case.text
+            text = with_prefixes(case.text) if case.canned else case.text
             fields = fields_of(case, text)
             if not case.protocol_dataset and not case.dataset_clause:
                 # the default graph is the union of the named graphs, as cdkg's is; a query with

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from rdflib import Graph, URIRef
 
-from cdkg.kg.graph import CDKG, ID
+from cdkg.names import CDKG, ID
 from test_entity_pages import partners_with_coordinates
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

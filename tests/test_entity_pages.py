@@ -16,7 +16,8 @@ from rdflib import RDFS, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
 from cdkg.canned.registry import Registry
-from cdkg.kg.graph import CDKG, CDKG_GRAPH, ID, load_dataset
+from cdkg.kg.graph import load_dataset
+from cdkg.names import CDKG, CDKG_GRAPH, ID
 from cdkg.scholarly import wikidata
 from cdkg.scholarly.map import Point, svg
 from cdkg.settings import Settings

@@ -36,13 +36,12 @@ from rdflib.namespace import XSD
 
 from cdkg.canned.catalog import QUERIES_GRAPH
 from cdkg.engine.evaluate import write_evaluated
-from cdkg.kg.graph import CDKG_GRAPH, ID
 from cdkg.kg.served import served_dataset
-from cdkg.kg.store import PREFIXES
 from cdkg.kg.views import GRAPH_NS, WIKIDATA_VIEW
+from cdkg.names import CDKG_GRAPH, ID
 from cdkg.settings import Settings
 from cdkg.sparql import guard, negotiation
-from cdkg.sparql.prefixes import with_prefixes
+from cdkg.sparql.prefixes import PREFIXES, with_prefixes
 from cdkg.sparql.remote import (
     RemoteStore,
     StoreBadAnswer,

@@ -9,13 +9,8 @@ from rdflib import RDF, RDFS, Dataset, Graph, Literal, URIRef
 
 from cdkg.errors import LoadError
 from cdkg.kg import store
-from cdkg.kg.graph import (
-    CDKG_GRAPH,
-    dataset_version,
-    kg_files,
-    load_dataset,
-    load_graph,
-)
+from cdkg.kg.graph import dataset_version, kg_files, load_dataset, load_graph
+from cdkg.names import CDKG_GRAPH
 
 ALPHA = URIRef("https://example.org/id/alpha")
 

@@ -10,7 +10,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.query import Result
 
-from cdkg.kg.graph import CDKG_GRAPH
+from cdkg.names import CDKG_GRAPH
 
 ID = "https://example.org/id/"
 GRAPH_A, GRAPH_B = "https://example.org/graph/a", "https://example.org/graph/b"

@@ -23,7 +23,7 @@ from rdflib.query import Result
 from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
 from cdkg.canned.registry import Registry
-from cdkg.kg.graph import CDKG_GRAPH
+from cdkg.names import CDKG_GRAPH
 from cdkg.resources import kg_dir
 from cdkg_bench.soak import memory
 from cdkg_bench.soak.memory import busy

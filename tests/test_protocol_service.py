@@ -12,7 +12,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, VOID, XSD
 
 from cdkg.canned.registry import Registry
-from cdkg.kg.graph import CDKG_GRAPH
+from cdkg.names import CDKG_GRAPH
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 BASE = "http://localhost/"

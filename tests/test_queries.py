@@ -11,7 +11,7 @@ from rdflib.plugins.sparql import prepareQuery
 from cdkg.canned.params import Param, parse_param, where_offset
 from cdkg.canned.registry import CannedQuery, Registry
 from cdkg.errors import BadParameter, LoadError, QueryNotFound
-from cdkg.kg.graph import ID
+from cdkg.names import ID
 from cdkg.resources import kg_dir
 
 ALPHA = "https://example.org/id/alpha"

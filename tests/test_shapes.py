@@ -13,8 +13,9 @@ import pytest
 from rdflib import RDF, SH, Graph
 
 from cdkg.kg import validate as validate_module
-from cdkg.kg.graph import CDKG_GRAPH, load_dataset, load_graph, ontology_files
+from cdkg.kg.graph import load_dataset, load_graph, ontology_files
 from cdkg.kg.validate import Check, ValidationReport, load_checks, load_shapes, validate
+from cdkg.names import CDKG_GRAPH
 
 HERE = Path(__file__).parent / "shapes"
 VALID = sorted((HERE / "valid").glob("*.ttl"))

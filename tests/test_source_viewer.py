@@ -14,7 +14,8 @@ from rdflib import Dataset, URIRef
 from rdflib.namespace import PROV
 
 from cdkg.canned.registry import Registry
-from cdkg.kg.graph import CDKG, CDKG_GRAPH, ID, load_dataset
+from cdkg.kg.graph import load_dataset
+from cdkg.names import CDKG, CDKG_GRAPH, ID
 from cdkg.resources import kg_dir, paper_text
 from cdkg.settings import Settings
 from cdkg.web import create_app

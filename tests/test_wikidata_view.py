@@ -15,8 +15,9 @@ from flask.testing import FlaskClient
 from rdflib import Dataset, Graph
 
 from cdkg.canned.registry import Registry
-from cdkg.kg.graph import CDKG_GRAPH, load_dataset
+from cdkg.kg.graph import load_dataset
 from cdkg.kg.views import WIKIDATA_VIEW, load_views
+from cdkg.names import CDKG_GRAPH
 from cdkg.settings import Settings
 from cdkg.web import create_app
 

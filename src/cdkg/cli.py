@@ -21,10 +21,16 @@ from cdkg import __version__, settings
 from cdkg.canned.citation import Citation, paper_reference
 from cdkg.canned.registry import CannedQuery, Registry
 from cdkg.errors import BadParameter, CdkgError
-from cdkg.kg.graph import data_files, dataset_version, load_dataset, load_graph
-from cdkg.kg.store import PREFIXES
+from cdkg.kg.graph import (
+    add_source_arguments,
+    dataset_version,
+    load_dataset,
+    load_graph,
+    source_files,
+)
 from cdkg.kg.validate import load_checks, load_shapes, validate
 from cdkg.resources import kg_dir
+from cdkg.sparql.prefixes import PREFIXES
 from cdkg.sparql.table import FORMATS, table
 
 EPILOG = """exit codes:
@@ -55,28 +61,6 @@ class Command:
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
-
-
-def add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data",
-        metavar="FILE",
-        type=Path,
-        nargs="+",
-        help="use these RDF files instead of the shipped data/ (the ontology is still loaded)",
-    )
-    parser.add_argument(
-        "--ontology",
-        metavar="DIR",
-        type=Path,
-        help="read the ontology from DIR/*.ttl instead of the shipped ontology/",
-    )
-
-
-def source_files(args: argparse.Namespace) -> list[Path]:
-    ontology_dir: Path = args.ontology or kg_dir("ontology")
-    data: list[Path] = args.data or data_files()
-    return sorted(ontology_dir.glob("*.ttl")) + list(data)
 
 
 # -- validate -------------------------------------------------------------------------------------

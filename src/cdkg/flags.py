@@ -22,6 +22,8 @@ class Flag:
     repeatable: bool = False  # a tuple: the flag may repeat, each value one item
     metavar: str | None = None
     name: str | None = None  # default: --the-field-name
+    several: bool = False  # a tuple: one flag takes one or more values (nargs="+")
+    choices: tuple[Any, ...] | None = None  # the values allowed (each as parse reads it)
 
 
 def option(default: T, help: str, **flag: Any) -> T:
@@ -60,19 +62,38 @@ def add_flags(
     note: Callable[[dataclasses.Field[Any]], str] = lambda _field: "",
 ) -> None:
     """One option per field of ``cls`` that has a :class:`Flag`. ``unset``: options not given
-    stay ``None`` (for a caller that applies another layer, e.g. the environment, below them);
-    ``note(field)`` goes in the help's brackets before the default."""
+    stay ``None`` (for a caller that applies another layer, e.g. the environment or a preset,
+    below them); ``note(field)`` goes in the help's brackets before the default. A field whose
+    default is ``False`` and whose flag has no ``parse`` is a switch: the flag takes no value and
+    sets it to ``True``."""
     for field in dataclasses.fields(cls):
         flag = flag_of(field)
         if flag is None:
             continue
         default = default_of(field)
-        parse = flag.parse or _parser_for(default)
+        name = flag.name or "--" + field.name.replace("_", "-")
+        if flag.repeatable and flag.several:
+            raise TypeError(f"{field.name}: a flag is repeatable or takes several values, not both")
+        if isinstance(default, bool) and flag.parse is None:
+            if default:
+                raise TypeError(f"{field.name}: a switch is off by default")
+            parser.add_argument(
+                name,
+                dest=field.name,
+                action="store_true",
+                default=None if unset else default,
+                help=f"{flag.help} [{note(field)}default: off]",
+            )
+            continue
+        items = default[0] if isinstance(default, tuple) and default else default
+        parse = flag.parse or _parser_for(items)
         parser.add_argument(
-            flag.name or "--" + field.name.replace("_", "-"),
+            name,
             dest=field.name,
             type=_argparse_type(parse),
             action="append" if flag.repeatable else "store",
+            nargs="+" if flag.several else None,
+            choices=flag.choices,
             default=None if unset or flag.repeatable else default,
             metavar=flag.metavar,
             help=f"{flag.help} [{note(field)}default: {show(default)}]"
@@ -80,16 +101,23 @@ def add_flags(
         )
 
 
-def from_args(cls: type[T], args: argparse.Namespace, **extra: Any) -> T:
+def from_args(cls: type[T], args: argparse.Namespace, *, base: T | None = None, **extra: Any) -> T:
     """An instance of ``cls`` from the options :func:`add_flags` added (those left ``None`` keep
-    the field's default), and ``extra`` fields."""
+    the field's default, or ``base``'s value), and ``extra`` fields."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     values: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+    if base is not None:
+        values = {field.name: getattr(base, field.name) for field in fields if field.init}
+    for field in fields:
         flag = flag_of(field)
         given = getattr(args, field.name, None) if flag is not None else None
         if given is not None:
-            values[field.name] = tuple(given) if flag is not None and flag.repeatable else given
-    return cls(**values, **extra)
+            several = flag is not None and (flag.repeatable or flag.several)
+            values[field.name] = tuple(given) if several else given
+    return cls(**{**values, **extra})
+
+
+_KINDS: tuple[Callable[[str], Any], ...] = (int, float, Path, str)
 
 
 def _parser_for(default: Any) -> Callable[[str], Any]:
@@ -102,6 +130,9 @@ def _parser_for(default: Any) -> Callable[[str], Any]:
 
 
 def _argparse_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    if parse in _KINDS:  # argparse's own message: "invalid int value: 'x'"
+        return parse
+
     def convert(text: str) -> Any:
         try:
             return parse(text)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cdkg.canned.params import ABSOLUTE_IRI
 from cdkg.errors import BadParameter
 from cdkg.flags import Flag, add_flags, show
+from cdkg.names import ABSOLUTE_IRI
 
 T = TypeVar("T")
 GraphSpec = tuple[str, Path]

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 import urllib.parse
-from collections.abc import Mapping
 
 ACCEPT = "application/sparql-results+json"
 #: What the benchmarks ask for a CONSTRUCT or DESCRIBE: a triple a line, so rows are lines.
@@ -51,18 +49,6 @@ def rows(body: bytes, accept: str = ACCEPT) -> int:
     if "boolean" in answer:
         return 1
     return len(answer["results"]["bindings"])
-
-
-_DECLARED = re.compile(r"^\s*PREFIX\s+([A-Za-z0-9_.-]*):", re.IGNORECASE | re.MULTILINE)
-
-
-def declared(text: str, prefixes: Mapping[str, str]) -> str:
-    """``text`` with a PREFIX declaration for each of ``prefixes`` it does not declare itself:
-    a canned query uses cdkg's predeclared prefixes (:data:`cdkg.kg.store.PREFIXES`), which another
-    server does not know."""
-    have = set(_DECLARED.findall(text))
-    head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items() if p not in have)
-    return head + text
 
 
 def unique_text(text: str, n: int | str) -> str:

@@ -132,7 +132,8 @@ def step(name, began):
 t = time.perf_counter()
 from pathlib import Path
 import cdkg.web
-from cdkg.kg.graph import CDKG_GRAPH, kg_files, load_dataset
+from cdkg.kg.graph import kg_files, load_dataset
+from cdkg.names import CDKG_GRAPH
 from cdkg.canned.registry import Registry
 from cdkg.resources import kg_dir
 from cdkg.kg.served import add_derived_graphs

@@ -4,7 +4,7 @@ One run starts ``cdkg serve`` and ``rdflib-endpoint serve`` (PyPI ``rdflib-endpo
 on two free loopback ports, over the same files (the shipped ontology and data), and checks that
 both return the same number of rows for each canned query, timing that first answer; a query that
 fails on either server is reported and left out of the load. Then, in rounds that alternate which
-server goes first, ``--clients`` threads (20 by default) send the canned queries (``queries/*.rq``
+server goes first, ``--clients`` threads send the canned queries (``queries/*.rq``
 with their default parameters, POSTed as ``query=`` forms, JSON results) to one server at a time
 for ``--duration`` seconds or ``--max-requests`` requests, whichever ends first. It does so twice:
 
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cdkg.canned.registry import Registry
+from cdkg.flags import add_flags, from_args, option
 from cdkg.kg.graph import kg_files
 from cdkg.resources import kg_dir
 from cdkg_bench.loadgen import Tally, drive
@@ -60,11 +61,13 @@ def servers(files: Sequence[Path], logs: Path, workers: int | None) -> tuple[Ser
 
 @dataclass(frozen=True)
 class Options:
-    clients: int = 20
-    duration: float = 15.0
-    rounds: int = 2
-    max_requests: int = 5000
-    workers: int | None = None
+    """A run; each field is an option of ``cdkg bench-http``."""
+
+    clients: int = option(20, "concurrent clients")
+    duration: float = option(15.0, "seconds per server, mode and round")
+    rounds: int = option(2, "rounds per mode, alternating which server goes first")
+    max_requests: int = option(5000, "most requests per server, mode and round")
+    workers: int | None = option(None, "cdkg serve's --workers (none: its own default)", parse=int)
 
 
 def run(options: Options, out: list[str]) -> int:
@@ -186,24 +189,7 @@ def _count(n: int) -> str:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    defaults = Options()
-    parser.add_argument("--clients", type=int, default=defaults.clients, help="default 20")
-    parser.add_argument(
-        "--duration",
-        type=float,
-        default=defaults.duration,
-        help="seconds per server, mode and round (default 15)",
-    )
-    parser.add_argument("--rounds", type=int, default=defaults.rounds, help="default 2")
-    parser.add_argument(
-        "--max-requests",
-        type=int,
-        default=defaults.max_requests,
-        help="most requests per server, mode and round (default 5000)",
-    )
-    parser.add_argument(
-        "--workers", type=int, help="cdkg serve's --workers (default: its own default)"
-    )
+    add_flags(parser, Options)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -216,7 +202,7 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    options = Options(args.clients, args.duration, args.rounds, args.max_requests, args.workers)
+    options = from_args(Options, args)
     out: list[str] = []
     code = run(options, out)
     print("\n".join(out))

@@ -10,7 +10,7 @@ POSTed to ``/store``), the same kind of store cdkg queries, and on disk (``oxigr
 ``--union-default-graph``, so that a query without a dataset sees what it sees on cdkg, whose
 default graph is the union of its named graphs. rdflib-endpoint serves the same N-Quads file (an
 rdflib ``Dataset`` whose default graph is the union). Canned queries use prefixes cdkg
-predeclares (:data:`cdkg.kg.store.PREFIXES`): the other servers get the same text with those
+predeclares (:data:`cdkg.sparql.prefixes.PREFIXES`): the other servers get the same text with those
 declared (:func:`cdkg_bench.client.declared`); cdkg gets the text as shipped.
 
 **The queries** (:mod:`cdkg_bench.queries`). Every canned query with its default parameters
@@ -51,8 +51,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from cdkg.engine.evaluate import Limits, QueryRequest, answer
-from cdkg.kg.store import PREFIXES
 from cdkg.sparql import guard
+from cdkg.sparql.prefixes import PREFIXES
 from cdkg_bench.client import post, rows, unique_text
 from cdkg_bench.dataset import Prepared
 from cdkg_bench.loadgen import Tally, drive, wrk

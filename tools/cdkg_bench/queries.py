@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdkg.canned.registry import Registry
-from cdkg.kg.store import PREFIXES
 from cdkg.kg.views import views_dir
-from cdkg_bench.client import ACCEPT, NTRIPLES, declared
+from cdkg.sparql.prefixes import with_prefixes
+from cdkg_bench.client import ACCEPT, NTRIPLES
 
 #: The kinds of query: canned (SELECT/ASK, JSON) and CONSTRUCT/DESCRIBE (N-Triples).
 CANNED, GRAPH = "canned", "graph"
@@ -48,7 +48,7 @@ class BenchQuery:
     @property
     def declared(self) -> str:
         """The text for the other servers: cdkg's predeclared prefixes declared."""
-        return declared(self.text, PREFIXES)
+        return with_prefixes(self.text)
 
 
 def bench_queries(registry: Registry, names: Sequence[str] = ()) -> list[BenchQuery]:

@@ -22,11 +22,12 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from cdkg.canned.registry import Registry
+from cdkg.flags import add_flags, from_args, option
 from cdkg.resources import kg_dir
 from cdkg_bench.coldstart import measure_cold_start, startup_phases
 from cdkg_bench.dataset import prepare_data
@@ -122,79 +123,68 @@ def _meta(load: LoadOptions, scale: ScaleOptions, cold_runs: int) -> dict[str, A
 # --- the command --------------------------------------------------------------------------------
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("docs/bench"),
-        help="directory for report.md, report.json, bench.png (default docs/bench)",
+@dataclass(frozen=True)
+class ReportOptions:
+    """A run of ``cdkg bench-report``; each field is an option. The defaults are those of
+    :class:`LoadOptions` and :class:`ScaleOptions`; ``--quick`` starts from :data:`QUICK`."""
+
+    out: Path = option(  # noqa: RUF009 - a Path, immutable
+        Path("docs/bench"), "directory for report.md, report.json, bench.png"
     )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="tiny durations, 10k triples only, one cold start (for tests)",
-    )
-    parser.add_argument("--clients", type=int, help="concurrent clients (default 8)")
-    parser.add_argument(
-        "--duration", type=int, help="seconds of wrk per query, server and mode (default 2)"
-    )
-    parser.add_argument(
-        "--query",
-        action="append",
-        default=[],
+    quick: bool = option(False, "tiny durations, 10k triples only, one cold start (for tests)")
+    clients: int = option(LoadOptions.clients, "concurrent clients")
+    duration: int = option(LoadOptions.duration, "seconds of wrk per query, server and mode")
+    queries: tuple[str, ...] = option(
+        LoadOptions.queries,
+        "only this query (a canned query, or describe-tehran, describe-ties, construct-ties, "
+        "construct-wikidata-view; none given: all)",
+        repeatable=True,
+        name="--query",
         metavar="NAME",
-        help="only this query (a canned query, or describe-tehran, describe-ties, "
-        "construct-ties, construct-wikidata-view; repeatable; default all)",
     )
-    parser.add_argument(
-        "--sizes",
-        type=int,
-        nargs="+",
+    sizes: tuple[int, ...] = option(
+        ScaleOptions.sizes,
+        "triples of the generated graphs; the largest is also served",
+        several=True,
         metavar="N",
-        help="triples of the generated graphs (default 10000 100000 1000000); the largest is "
-        "also served",
     )
-    parser.add_argument("--repeat", type=int, help="runs per timing at scale (default 5)")
-    parser.add_argument("--cold-runs", type=int, help="cold starts per server (default 3)")
-    parser.add_argument(
-        "--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to run (default all)"
-    )
+    repeat: int = option(ScaleOptions.repeat, "runs per timing at scale")
+    cold_runs: int = option(3, "cold starts per server")
+    parts: tuple[str, ...] = option(PARTS, "what to run", several=True, choices=PARTS)
+
+    def load(self) -> LoadOptions:
+        base = _QUICK_LOAD if self.quick else LoadOptions()
+        return replace(base, clients=self.clients, duration=self.duration, queries=self.queries)
+
+    def scale(self) -> ScaleOptions:
+        return replace(ScaleOptions(), sizes=self.sizes, repeat=self.repeat)
 
 
-def options(args: argparse.Namespace) -> tuple[LoadOptions, ScaleOptions, int]:
-    """The options of a run: ``--quick``'s or the defaults, then each flag given."""
-    load, scale, cold_runs = LoadOptions(), ScaleOptions(), 3
-    if args.quick:
-        load = LoadOptions(
-            duration=1,
-            latency_requests=5,
-            latency_budget=0.2,
-            min_requests=3,
-            peer_requests=1,
-            peer_budget=0.5,
-            peer_timeout=10.0,
-            in_process_budget=0.05,
-        )
-        scale = ScaleOptions(sizes=(10_000,), repeat=2)
-        cold_runs = 1
-    load = LoadOptions(
-        clients=args.clients or load.clients,
-        duration=args.duration or load.duration,
-        latency_requests=load.latency_requests,
-        latency_budget=load.latency_budget,
-        min_requests=load.min_requests,
-        peer_requests=load.peer_requests,
-        peer_budget=load.peer_budget,
-        peer_timeout=load.peer_timeout,
-        in_process_budget=load.in_process_budget,
-        queries=tuple(args.query),
-    )
-    scale = ScaleOptions(
-        sizes=tuple(args.sizes or scale.sizes),
-        repeat=args.repeat or scale.repeat,
-        rdflib_max=scale.rdflib_max,
-    )
-    return load, scale, args.cold_runs or cold_runs
+#: ``--quick``'s per-query load: short budgets and few requests.
+_QUICK_LOAD = LoadOptions(
+    duration=1,
+    latency_requests=5,
+    latency_budget=0.2,
+    min_requests=3,
+    peer_requests=1,
+    peer_budget=0.5,
+    peer_timeout=10.0,
+    in_process_budget=0.05,
+)
+#: ``--quick``'s options, below any flag given.
+QUICK = ReportOptions(
+    quick=True, duration=_QUICK_LOAD.duration, sizes=(10_000,), repeat=2, cold_runs=1
+)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    # unset: a flag not given stays None, so that --quick's values apply below the flags given
+    add_flags(parser, ReportOptions, unset=True)
+
+
+def options(args: argparse.Namespace) -> ReportOptions:
+    """The options of a run: --quick's or the defaults, then each flag given."""
+    return from_args(ReportOptions, args, base=QUICK if args.quick else None)
 
 
 def finite(value: Any) -> Any:
@@ -248,13 +238,13 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    load, scale, cold_runs = options(args)
+    chosen = options(args)
 
     def progress(message: str) -> None:
         print(f"cdkg bench-report: {message}", file=sys.stderr, flush=True)
 
-    report = run(load, scale, cold_runs, tuple(args.parts), progress)
-    for path in write(report, args.out):
+    report = run(chosen.load(), chosen.scale(), chosen.cold_runs, chosen.parts, progress)
+    for path in write(report, chosen.out):
         progress(f"wrote {path}")
     print(markdown(report), end="")
     bad = problems(report)

@@ -35,10 +35,10 @@ import pyoxigraph as ox
 from cdkg.engine.evaluate import QueryRequest
 from cdkg.engine.runner import Engine
 from cdkg.kg.graph import load_dataset, ontology_files
-from cdkg.kg.store import PREFIXES
 from cdkg.kg.store import query as store_query
 from cdkg.settings import Settings
 from cdkg.sparql import guard
+from cdkg.sparql.prefixes import PREFIXES
 from cdkg_bench import generate
 from cdkg_bench.serving import measure_serving
 from cdkg_bench.stats import ratio

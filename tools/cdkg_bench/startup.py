@@ -21,14 +21,24 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cdkg.flags import add_flags, from_args, option
 from cdkg.kg import consistency
-from cdkg.kg.graph import CDKG_GRAPH, kg_files, load_dataset, load_graph
+from cdkg.kg.graph import kg_files, load_dataset, load_graph
 from cdkg.kg.validate import _shacl, load_checks, load_shapes, run_checks
+from cdkg.names import CDKG_GRAPH
 
 Timing = tuple[str, str, float, str | None, float | None]
+
+
+@dataclass(frozen=True)
+class Options:
+    """A run; each field is an option of ``cdkg bench``."""
+
+    repeat: int = option(5, "runs per step")
 
 
 def median_time(fn: Callable[[], Any], repeat: int) -> float:
@@ -55,7 +65,7 @@ def _oxigraph_load(files: list[Path]) -> Callable[[], Any] | None:
     return load
 
 
-def run(repeat: int = 5) -> list[Timing]:
+def run(repeat: int = Options.repeat) -> list[Timing]:
     """Time each start-up step; one row per step: (step, ours, median, peer, median)."""
     files = kg_files()
     graph = load_graph(files)
@@ -128,10 +138,11 @@ def render(rows: list[Timing], triples: int, repeat: int) -> str:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repeat", type=int, default=5, help="runs per step (default 5)")
+    add_flags(parser, Options)
 
 
 def main(args: argparse.Namespace) -> int:
-    rows = run(args.repeat)
-    print(render(rows, len(load_graph()), args.repeat), end="")
+    options = from_args(Options, args)
+    rows = run(options.repeat)
+    print(render(rows, len(load_graph()), options.repeat), end="")
     return 0

@@ -18,7 +18,7 @@ from rdflib.namespace import DCTERMS, SH
 
 from cdkg.canned.citation import PAPER, query_sha256
 from cdkg.canned.registry import CannedQuery, Registry
-from cdkg.kg.graph import ID
+from cdkg.names import ID
 
 QUERIES_GRAPH = URIRef("https://w3id.org/cdkg/graph/queries")
 #: Where each query's IRI lives: ``https://w3id.org/cdkg/id/query/NAME``.

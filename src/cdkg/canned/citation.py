@@ -17,7 +17,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from cdkg.canned.registry import CannedQuery
-from cdkg.kg.graph import ID
+from cdkg.names import ID
 
 #: The paper every fact of cdkg derives from (``data/paper.ttl``).
 PAPER = URIRef(ID + "paper")

@@ -16,10 +16,8 @@ import pyoxigraph as ox
 from rdflib import XSD, Literal, URIRef
 from rdflib.term import Identifier
 
-from cdkg.kg.graph import ID
+from cdkg.names import ABSOLUTE_IRI, ID
 
-#: An absolute IRI: a scheme, then characters Turtle and SPARQL allow inside <...>.
-ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
 #: A bare identifier, taken relative to the cdkg id namespace (e.g. ``tehran``).
 LOCAL_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*")
 _INTEGER = re.compile(r"[+-]?[0-9]+")

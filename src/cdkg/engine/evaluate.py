@@ -32,10 +32,10 @@ from rdflib.plugins.sparql.evaluate import evalQuery
 
 from cdkg.errors import BadQuery, QuerySyntaxError
 from cdkg.kg import oxi
-from cdkg.kg.store import PREFIXES, join_bgps_lazily
 from cdkg.sparql import fullread, guard, negotiation
-from cdkg.sparql.federation import guarded_services
+from cdkg.sparql.federation import guarded_services, join_bgps_lazily
 from cdkg.sparql.negotiation import Format
+from cdkg.sparql.prefixes import PREFIXES
 
 #: Oxigraph's writers for our formats.
 RESULTS = {

@@ -8,6 +8,7 @@ once; a syntax error becomes a :class:`~cdkg.errors.LoadError` naming the file a
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import json
@@ -19,18 +20,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph, Namespace, URIRef
+from rdflib import Dataset, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from cdkg.errors import LoadError
 from cdkg.kg import wellformed
 from cdkg.kg.store import OXIGRAPH, new_dataset, oxigraph_of
+from cdkg.names import CDKG_GRAPH
 from cdkg.resources import kg_dir
-
-CDKG = Namespace("https://w3id.org/cdkg/ontology#")
-ID = "https://w3id.org/cdkg/id/"
-CDKG_GRAPH = URIRef("https://w3id.org/cdkg/graph/cdkg")
 
 #: rdflib parser name for each file suffix we read.
 FORMATS = {
@@ -229,3 +227,28 @@ def _guess_line(data: bytes, message: str) -> int | None:
             if matches(line):
                 return number
     return None
+
+
+# -- which files, from the command line ------------------------------------------------------
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        metavar="FILE",
+        type=Path,
+        nargs="+",
+        help="use these RDF files instead of the shipped data/ (the ontology is still loaded)",
+    )
+    parser.add_argument(
+        "--ontology",
+        metavar="DIR",
+        type=Path,
+        help="read the ontology from DIR/*.ttl instead of the shipped ontology/",
+    )
+
+
+def source_files(args: argparse.Namespace) -> list[Path]:
+    ontology_dir: Path = args.ontology or kg_dir("ontology")
+    data: list[Path] = args.data or data_files()
+    return sorted(ontology_dir.glob("*.ttl")) + list(data)

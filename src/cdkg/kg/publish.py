@@ -34,13 +34,13 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from cdkg.canned.catalog import QUERIES_GRAPH
-from cdkg.canned.params import ABSOLUTE_IRI
-from cdkg.cli import add_source_arguments, source_files
 from cdkg.errors import BadParameter
+from cdkg.kg.graph import add_source_arguments, source_files
 from cdkg.kg.served import add_derived_graphs
 from cdkg.kg.snapshot import NotConforming, load_snapshot
 from cdkg.kg.validate import load_checks, load_shapes
 from cdkg.kg.views import load_views
+from cdkg.names import ABSOLUTE_IRI
 from cdkg.sparql.remote import RemoteStore
 
 USER_ENV = "CDKG_STORE_USER"

@@ -23,10 +23,11 @@ from pathlib import Path
 from rdflib import Dataset, Graph, URIRef
 
 from cdkg.errors import ValidationFailed
-from cdkg.kg.graph import CDKG_GRAPH, load_dataset
+from cdkg.kg.graph import load_dataset
 from cdkg.kg.report import ValidationReport
 from cdkg.kg.store import OXIGRAPH
 from cdkg.kg.validate import Check, validate
+from cdkg.names import CDKG_GRAPH
 
 #: An IRI under this prefix is a cdkg term (ontology, ids, graphs).
 CDKG_IRIS = "https://w3id.org/cdkg/"

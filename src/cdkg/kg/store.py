@@ -16,23 +16,11 @@ import pyoxigraph as ox
 from oxrdflib import OxigraphStore
 from rdflib import XSD, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.namespace import NamespaceManager
-from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.query import Result
 from rdflib.term import Node
 
-#: Prefixes a query may use without declaring them: rdflib's usual ones (``rdfs:``, ``skos:``,
 from cdkg.kg import oxi
-from cdkg.sparql.fullread import walk
-from cdkg.sparql.prefixes import WDQS_PREFIXES
-
-#: Prefixes a query may use without declaring them: rdflib's usual ones (``rdfs:``, ``skos:``,
-#: ``geo:``, ``schema:``, ...) and those the Wikidata Query Service predeclares (``wd:``, ``wdt:``,
-#: ...), so that a WDQS query runs unchanged over the Wikidata-shaped view.
-PREFIXES = {
-    **{prefix: str(ns) for prefix, ns in NamespaceManager(Graph()).namespaces() if prefix},
-    **WDQS_PREFIXES,
-}
+from cdkg.sparql.prefixes import PREFIXES
 
 #: The embedded store (``--store`` names it, or an external endpoint's URL).
 OXIGRAPH = "oxigraph"
@@ -137,28 +125,3 @@ def named_graphs(dataset: Dataset) -> frozenset[str]:
     return frozenset(
         str(g.identifier) for g in dataset.graphs() if g.identifier != DATASET_DEFAULT_GRAPH_ID
     )
-
-
-def join_bgps_lazily(algebra: CompValue) -> int:
-    """Evaluate every join whose right side is a basic graph pattern (or a SERVICE) once per left
-    solution.
-
-    rdflib marks a Join lazy only when neither side holds another Join, so a group such as
-    ``{ triples VALUES ... more triples }`` evaluates ``more triples`` on its own, as a cross
-    product, then joins: a canned query of this shape took 378 s instead of 0.7 s. Substituting
-    each left solution into a BGP and matching it is exactly the join of the two (a BGP has no
-    FILTER, OPTIONAL or scope of its own), so the answer is the same. Returns how many joins
-    were changed.
-
-    A SERVICE on the right becomes a bound join: rdflib sends each left solution along as a
-    ``VALUES`` block, so the remote endpoint is asked about our items only, not about all of its
-    data (the answer is the same join).
-    """
-    changed = 0
-    for node in walk(algebra):
-        right = dict.get(node, "p2")
-        is_bgp = isinstance(right, CompValue) and right.name in ("BGP", "ServiceGraphPattern")
-        if node.name == "Join" and is_bgp and not dict.get(node, "lazy"):
-            node["lazy"] = True
-            changed += 1
-    return changed

@@ -15,7 +15,8 @@ from pathlib import Path
 from rdflib import Graph, Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, TIME, XSD
 
-from cdkg.kg.graph import CDKG, parse_into
+from cdkg.kg.graph import parse_into
+from cdkg.names import CDKG
 
 PREFIXES = {
     "cdkg": CDKG,

@@ -23,7 +23,7 @@ from rdflib.plugins.sparql.sparql import Query
 from cdkg.canned.registry import check_sparql, parse_sparql
 from cdkg.errors import LoadError
 from cdkg.kg import store
-from cdkg.kg.graph import CDKG_GRAPH
+from cdkg.names import CDKG_GRAPH
 from cdkg.resources import kg_dir
 
 GRAPH_NS = "https://w3id.org/cdkg/graph/"

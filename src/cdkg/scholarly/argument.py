@@ -17,7 +17,7 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import PROV
 from rdflib.term import Node
 
-from cdkg.kg.graph import CDKG, ID
+from cdkg.names import CDKG, ID
 
 #: The agent the project's own readings are attributed to (``data/argument.ttl``).
 PROJECT = URIRef(ID + "project")

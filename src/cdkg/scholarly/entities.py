@@ -19,7 +19,7 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 from rdflib.term import Node
 
-from cdkg.kg.graph import CDKG, ID
+from cdkg.names import CDKG, ID
 from cdkg.scholarly import argument
 from cdkg.scholarly.map import Point
 from cdkg.scholarly.paperlines import line_url

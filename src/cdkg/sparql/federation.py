@@ -29,8 +29,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rdflib.plugins.sparql import evaluate as rdflib_evaluate
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from cdkg.errors import BadGateway, Forbidden, GatewayTimeout
+from cdkg.sparql.fullread import walk
 
 #: Seconds kept back from the query's deadline, so that a SERVICE failure is reported as one
 #: before the worker is stopped for the query's time limit.
@@ -164,3 +166,28 @@ def guarded_services(
         yield
     finally:
         rdflib_evaluate.urlopen = real  # type: ignore[attr-defined]
+
+
+def join_bgps_lazily(algebra: CompValue) -> int:
+    """Evaluate every join whose right side is a basic graph pattern (or a SERVICE) once per left
+    solution.
+
+    rdflib marks a Join lazy only when neither side holds another Join, so a group such as
+    ``{ triples VALUES ... more triples }`` evaluates ``more triples`` on its own, as a cross
+    product, then joins: a canned query of this shape took 378 s instead of 0.7 s. Substituting
+    each left solution into a BGP and matching it is exactly the join of the two (a BGP has no
+    FILTER, OPTIONAL or scope of its own), so the answer is the same. Returns how many joins
+    were changed.
+
+    A SERVICE on the right becomes a bound join: rdflib sends each left solution along as a
+    ``VALUES`` block, so the remote endpoint is asked about our items only, not about all of its
+    data (the answer is the same join).
+    """
+    changed = 0
+    for node in walk(algebra):
+        right = dict.get(node, "p2")
+        is_bgp = isinstance(right, CompValue) and right.name in ("BGP", "ServiceGraphPattern")
+        if node.name == "Join" and is_bgp and not dict.get(node, "lazy"):
+            node["lazy"] = True
+            changed += 1
+    return changed

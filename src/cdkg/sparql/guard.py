@@ -26,6 +26,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from cdkg.errors import SPARQL_QUERY, BadQuery, QuerySyntaxError
+from cdkg.names import ABSOLUTE_IRI
 from cdkg.sparql import lexer, refusals
 from cdkg.sparql.fullread import read_fully, walk
 from cdkg.sparql.refusals import MAX_NESTING, MAX_OPERATORS, MAX_QUERY_CHARS
@@ -199,15 +200,11 @@ def _after_prologue(text: str) -> tuple[int, int]:
 def _target(token: lexer.Token, prefixes: dict[str, str]) -> str:
     """The IRI a SERVICE or FROM names: an absolute ``<IRI>``, a prefixed name expanded with an
     absolute prefix, or else the token's text as written (a variable, a relative IRI: refused)."""
-    if token.kind == "IRI" and ABSOLUTE.match(token.text[1:-1]):
+    if token.kind == "IRI" and ABSOLUTE_IRI.fullmatch(token.text[1:-1]):
         return token.text[1:-1]
     if token.kind == "PNAME":
         prefix, local = token.text.split(":", 1)
         namespace = prefixes.get(prefix)
-        if namespace is not None and ABSOLUTE.match(namespace):
+        if namespace is not None and ABSOLUTE_IRI.fullmatch(namespace):
             return namespace + _PN_LOCAL_ESCAPE.sub(r"\1", local)
     return token.text
-
-
-#: An absolute IRI: a scheme, then a colon (RFC 3987 §2.2).
-ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")

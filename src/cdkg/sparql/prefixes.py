@@ -3,9 +3,10 @@ a store that knows other ones."""
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Mapping
 
-from rdflib.plugins.sparql.sparql import Prologue
+from rdflib import Graph
+from rdflib.namespace import NamespaceManager
 
 from cdkg.sparql import lexer
 
@@ -26,23 +27,25 @@ WDQS_PREFIXES = {
 }
 
 
-@cache
-def implicit_prefixes() -> dict[str, str]:
-    """The prefixes our guard lets a query use undeclared: rdflib's own (``rdfs:``, ``xsd:``,
-    ``geo:`` for GeoSPARQL, ``schema:`` for ``https://schema.org/``, ...) and
-    :data:`WDQS_PREFIXES`, which win where both name a prefix, as in the guard."""
-    found = {p: str(ns) for p, ns in Prologue().namespace_manager.namespaces() if p and p != "xml"}
-    found.update(WDQS_PREFIXES)
-    return found
+#: Prefixes a query may use without declaring them: rdflib's usual ones (``rdfs:``, ``skos:``,
+#: ``geo:``, ``schema:``, ...) and those the Wikidata Query Service predeclares (``wd:``, ``wdt:``,
+#: ...), so that a WDQS query runs unchanged over the Wikidata-shaped view.
+PREFIXES = {
+    **{prefix: str(ns) for prefix, ns in NamespaceManager(Graph()).namespaces() if prefix},
+    **WDQS_PREFIXES,
+}
 
 
-def with_prefixes(text: str, base: str | None = None) -> str:
-    """``text`` with a ``PREFIX`` declaration prepended for each implicit prefix it uses and does
-    not declare, so that another store reads every prefixed name as our guard did (its built-in
-    prefixes may differ: Virtuoso's ``geo:`` is WGS84, rdflib's GeoSPARQL); and a ``BASE`` if
-    ``base`` is given and the text has none. A text that is no sequence of tokens gets every
-    implicit prefix and the base: a declaration in the text itself comes later, and wins."""
-    implicit = implicit_prefixes()
+def with_prefixes(
+    text: str, base: str | None = None, prefixes: Mapping[str, str] = PREFIXES
+) -> str:
+    """``text`` with a ``PREFIX`` declaration prepended for each of ``prefixes`` (by default the
+    implicit ones) it uses and does not declare, so that another store reads every prefixed name
+    as our guard did (its built-in prefixes may differ: Virtuoso's ``geo:`` is WGS84, rdflib's
+    GeoSPARQL); and a ``BASE`` if ``base`` is given and the text has none. A text that is no
+    sequence of tokens gets all of ``prefixes`` and the base: a declaration in the text itself
+    comes later, and wins."""
+    implicit = prefixes
     try:
         found = list(lexer.tokens(text))
     except lexer.LexError:

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import NamespaceManager
 
-from cdkg.kg.store import PREFIXES
+from cdkg.sparql.prefixes import PREFIXES
 
 #: ``cdkg query --format`` choices: the table, and the endpoint's formats by their short names.
 FORMATS = ("table", "json", "xml", "csv", "tsv", "ttl", "nt", "jsonld", "rdfxml")

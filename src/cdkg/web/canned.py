@@ -24,7 +24,7 @@ from cdkg.canned.citation import PAPER, Citation, paper_reference, query_sha256
 from cdkg.canned.registry import CannedQuery
 from cdkg.engine.evaluate import QueryRequest
 from cdkg.errors import BadParameter
-from cdkg.kg.graph import CDKG_GRAPH
+from cdkg.names import CDKG_GRAPH
 from cdkg.sparql import negotiation
 from cdkg.web.caching import cacheable
 from cdkg.web.sparql import _content_type

@@ -17,9 +17,9 @@ from flask.blueprints import BlueprintSetupState
 
 from cdkg.engine.evaluate import GRAPHS
 from cdkg.errors import NotFound
-from cdkg.kg.graph import CDKG_GRAPH
 from cdkg.kg.store import oxigraph_of
 from cdkg.kg.turtlefmt import PREFIXES
+from cdkg.names import CDKG_GRAPH
 from cdkg.sparql import negotiation
 from cdkg.web.state import endpoint
 

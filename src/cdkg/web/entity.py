@@ -20,7 +20,7 @@ from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 
 from cdkg.engine.evaluate import QueryRequest, serialize_rdflib
 from cdkg.errors import NotFound
-from cdkg.kg.graph import CDKG, CDKG_GRAPH, ID
+from cdkg.names import CDKG, CDKG_GRAPH, ID
 from cdkg.scholarly import entities
 from cdkg.scholarly.map import svg
 from cdkg.sparql import negotiation

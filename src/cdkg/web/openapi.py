@@ -19,8 +19,9 @@ from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
 from cdkg import __version__
-from cdkg.canned.params import ABSOLUTE_IRI, LOCAL_ID, Param
+from cdkg.canned.params import LOCAL_ID, Param
 from cdkg.canned.registry import CannedQuery, Registry
+from cdkg.names import ABSOLUTE_IRI
 from cdkg.resources import kg_dir
 from cdkg.sparql import negotiation
 from cdkg.web.canned import FORMAT_PARAM, formats_of

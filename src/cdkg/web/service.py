@@ -20,7 +20,7 @@ from rdflib.namespace import DCTERMS, VOID, XSD
 
 from cdkg.engine.evaluate import serialize_rdflib
 from cdkg.kg import store
-from cdkg.kg.graph import CDKG_GRAPH
+from cdkg.names import CDKG_GRAPH
 from cdkg.sparql import negotiation
 from cdkg.web.dump import DOWNLOADS
 from cdkg.web.state import Endpoint

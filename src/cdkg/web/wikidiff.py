@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
 from cdkg.errors import BadGateway, CdkgError, Forbidden, NotFound
-from cdkg.kg.graph import CDKG_GRAPH
+from cdkg.names import CDKG_GRAPH
 from cdkg.scholarly import wikidata
 from cdkg.sparql import negotiation
 from cdkg.web.state import endpoint

@@ -5,16 +5,28 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from cdkg.errors import BadParameter
+from cdkg.flags import add_flags, from_args, option
 from cdkg_bench.generate.profile import Profile, measure
 from cdkg_bench.generate.writer import write
 
 SUFFIXES = {".nt": "N-Triples", ".ttl": "Turtle"}
 
 
-def minimum_triples(profile: Profile, seed: int = 0) -> int:
+@dataclass(frozen=True)
+class Options:
+    """A run of ``cdkg generate``. ``triples`` and ``out`` have no default: they are required
+    arguments, set up by :func:`configure` by hand; ``seed`` is an option."""
+
+    triples: int  # about how many
+    out: Path  # FILE.nt or FILE.ttl
+    seed: int = option(0, "random seed", metavar="S")
+
+
+def minimum_triples(profile: Profile, seed: int = Options.seed) -> int:
     """The smallest graph: the copied vocabulary and one entity of each kind."""
     return write(profile, 0.0, seed, None, turtle=False)
 
@@ -62,11 +74,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="the file to write: FILE.nt (N-Triples) or FILE.ttl (Turtle)",
     )
-    parser.add_argument("--seed", metavar="S", type=int, default=0, help="random seed (default 0)")
+    add_flags(parser, Options)
 
 
 def run(args: argparse.Namespace) -> int:
-    path: Path = args.out
+    options = from_args(Options, args, triples=args.triples, out=args.out)
+    path = options.out
     if path.is_dir():
         raise BadParameter(
             f"--out {path} is a directory", hint=f"name a file in it, e.g. --out {path / 'cdkg.nt'}"
@@ -83,19 +96,19 @@ def run(args: argparse.Namespace) -> int:
             hint=f"create it first (mkdir -p {path.parent}) or write elsewhere",
         )
     profile = measure()
-    smallest = minimum_triples(profile, args.seed)
-    if args.triples < smallest:
+    smallest = minimum_triples(profile, options.seed)
+    if options.triples < smallest:
         raise BadParameter(
-            f"--triples {args.triples}: too few for a graph with one entity of each kind",
+            f"--triples {options.triples}: too few for a graph with one entity of each kind",
             hint=f"use --triples {smallest} or more (the classification vocabulary alone is "
             f"{len(profile.vocabulary)} triples)",
         )
     started = time.perf_counter()
-    scale = scale_for(profile, args.triples, args.seed)
+    scale = scale_for(profile, options.triples, options.seed)
     partial = path.with_name(path.name + ".part")
     try:
         with partial.open("w", encoding="utf-8", newline="\n", buffering=1 << 20) as stream:
-            count = write(profile, scale, args.seed, stream, turtle=syntax == "Turtle")
+            count = write(profile, scale, options.seed, stream, turtle=syntax == "Turtle")
         partial.replace(path)
     except OSError as err:
         if partial.parent.is_dir():
@@ -105,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             hint="choose a path in an existing, writable directory, e.g. --out /tmp/cdkg.nt",
         ) from None
     print(
-        f"cdkg: wrote {count} triples ({syntax}, scale {scale:.3f}, seed {args.seed}) to {path} "
+        f"cdkg: wrote {count} triples ({syntax}, scale {scale:.3f}, seed {options.seed}) to {path} "
         f"in {time.perf_counter() - started:.1f} s",
         file=sys.stderr,
     )

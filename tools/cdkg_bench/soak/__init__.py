@@ -1,21 +1,22 @@
 """``cdkg soak``: the endpoint under hostile load, on loopback, bounded in time.
 
 One run starts ``cdkg serve`` (default settings, unless ``--server-arg`` says otherwise) on a free
-127.0.0.1 port and goes through these phases:
+127.0.0.1 port and goes through these phases (the options' defaults are those of
+:class:`.phases.Options`, which ``cdkg soak --help`` shows):
 
 1. warm-up: each canned query (GET ``/queries/NAME?format=json`` and POST ``/sparql`` with its
    ``queries/*.rq`` text) and each ad-hoc template once; a query that fails here is left out of
    the load and reported;
-2. unloaded baseline: half of ``--baseline`` normal requests (1,000), one at a time; the other
-   half after phase 6, so that the baseline spans the run rather than one moment of the
+2. unloaded baseline: half of ``--baseline`` normal requests, one at a time; the other half
+   after phase 6, so that the baseline spans the run rather than one moment of the
    machine's other work (p50, p99 of both halves together);
 3. probes: every hostile kind once, one at a time, so each status is checked on a quiet server;
-4. warm-up load: ``--warm-load`` seconds (10) of the same load as phase 5, then the memory is
+4. warm-up load: ``--warm-load`` seconds of the same load as phase 5, then the memory is
    read once the server is at rest, so that it is compared like for like: the bounded caches and
    the pool of query workers at their working size before and after the load;
 5. load: ``--clients`` threads for ``--duration`` seconds, each request hostile with probability
-   ``--hostile-share`` (5 %), the kind drawn uniformly from :data:`.traffic.HOSTILE`; each client
-   waits for its answer, then pauses a think time (exponential, mean ``--think`` s, default 1;
+   ``--hostile-share``, the kind drawn uniformly from :data:`.traffic.HOSTILE`; each client
+   waits for its answer, then pauses a think time (exponential, mean ``--think`` s;
    0: no pause); then the in-flight requests finish (each client waits at most
    :data:`.traffic.CLIENT_TIMEOUT`);
 6. settle: once no query runs, the server's memory is read again and it must answer; then the

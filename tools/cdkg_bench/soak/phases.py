@@ -17,6 +17,7 @@ from typing import Any
 from cdkg import settings as settings_module
 from cdkg.canned.registry import CannedQuery
 from cdkg.engine.runner import QUERIES_PER_WORKER
+from cdkg.flags import option
 from cdkg.settings import Settings
 from cdkg_bench.server import Server
 from cdkg_bench.soak.memory import Memory
@@ -26,21 +27,46 @@ from cdkg_bench.soak.verdict import criteria, latency, normal_ok, summarize
 
 @dataclass(frozen=True)
 class Options:
-    clients: int = 50
-    duration: float = 60.0
-    think: float = 1.0  # mean seconds a client pauses between an answer and its next request
-    hostile_share: float = 0.05
+    """A soak run; each field with a flag is an option of ``cdkg soak`` (:mod:`.command`)."""
+
+    clients: int = option(50, "concurrent clients")
+    duration: float = option(60.0, "seconds of load")
+    think: float = option(
+        1.0,
+        "mean seconds each client pauses between an answer and its next request "
+        "(exponential; 0: no pause, the server saturated)",
+    )
+    hostile_share: float = option(0.05, "share of hostile requests in the load")
     # normal requests timed one at a time: about as many as the load's normal requests, so that
     # the two p99s are read from samples of a size (the p99 of a small sample, a handful of worst
     # requests, moves from run to run). They are paced like the load's arrivals (see
     # ``baseline_gap``); half as many again are sent back to back, for the report.
-    baseline: int = 3000
-    warm_load: float = 10.0  # seconds of the same load before memory is first read
-    queries: tuple[str, ...] = ()  # canned query names; empty: all of them
-    server_args: tuple[str, ...] = ()
-    settle: float = 5.0
-    seed: int = 7
-    report_dir: Path = Path("reports")
+    baseline: int = option(
+        3000,
+        "normal requests in the unloaded baseline, paced like the load's arrivals (half as many "
+        "again are sent back to back, for the report)",
+    )
+    warm_load: float = option(10.0, "seconds of the same load before memory is first read")
+    queries: tuple[str, ...] = option(
+        (),
+        "a canned query to use (none given: all of them)",
+        repeatable=True,
+        name="--query",
+        metavar="NAME",
+    )
+    server_args: tuple[str, ...] = option(
+        (),
+        "an argument for cdkg serve, e.g. --server-arg=--timeout=2 (none given: the default "
+        "settings)",
+        repeatable=True,
+        name="--server-arg",
+        metavar="ARG",
+    )
+    settle: float = option(5.0, "seconds of rest after the load before memory is read again")
+    seed: int = 7  # of the mix and the pauses; not a flag
+    report_dir: Path = option(  # noqa: RUF009 - a Path, immutable
+        Path("reports"), "where soak.json and soak.md go"
+    )
 
 
 @dataclass
