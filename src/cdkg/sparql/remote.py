@@ -33,6 +33,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from cdkg.errors import SPARQL_PROTOCOL, BadGateway, GatewayTimeout, ServiceUnavailable
+from cdkg.sparql.auth import PREFLIGHT_ABOVE, Credentials
 from cdkg.sparql.prefixes import with_prefixes
 
 PROTOCOL_DATASET = f"{SPARQL_PROTOCOL}#dataset"
@@ -118,16 +119,13 @@ class RemoteStore:
         self.graph_store_url = graph_store_url
         self.timeout = timeout
         self.max_rows = max_rows
+        self._credentials: Credentials | None = None
         handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
+        self._plain = urllib.request.build_opener(*handlers)
         if user is not None:
-            passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-            for url in (query_url, update_url, graph_store_url):
-                if url is not None:
-                    passwords.add_password(None, url, user, password or "")
-            handlers += [
-                urllib.request.HTTPDigestAuthHandler(passwords),
-                urllib.request.HTTPBasicAuthHandler(passwords),
-            ]
+            urls = [url for url in (query_url, update_url, graph_store_url) if url is not None]
+            self._credentials = Credentials(user, password or "", urls)
+            handlers += self._credentials.handlers()
         self._opener = urllib.request.build_opener(*handlers)
 
     # -- queries ------------------------------------------------------------------------------
@@ -234,6 +232,8 @@ class RemoteStore:
         )
         deadline = time.monotonic() + self.timeout
         try:
+            if self._credentials is not None and len(body) > PREFLIGHT_ABOVE:
+                self._credentials.authorize(self._plain, request, self.timeout)
             with self._opener.open(request, timeout=self.timeout) as response:
                 media_type = response.headers.get_content_type()
                 body = self._read(url, response, deadline)
