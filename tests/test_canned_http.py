@@ -29,7 +29,7 @@ from cdkg.kg.validate import load_checks, load_shapes, validate
 from cdkg.names import CDKG_GRAPH, ID
 from cdkg.resources import kg_dir
 from cdkg.settings import Settings
-from cdkg.web import create_app
+from cdkg.web import canned, create_app
 from cdkg.web.openapi import golden_dir
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -415,3 +415,19 @@ def test_openapi_examples_use_the_golden_rows(openapi: dict[str, Any]) -> None:
         if golden_dir().resolve() == GOLDEN.resolve():  # a source checkout; a wheel has no tests/
             rows = expected["results"]["bindings"][: len(example["results"]["bindings"])]
             assert example["results"]["bindings"] == rows
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"head":{"vars":["s"]},"results":{"bindings":[]}}',  # Oxigraph's
+        b'{"head":{},"boolean":true}',  # an ASK, head empty
+        b' { "head" : { "vars" : [ "s" ] } , "results" : { "bindings" : [ ] } }',
+        b'{"results":{"bindings":[]},"head":{"vars":["s"]}}',  # head not first: parsed
+    ],
+)
+def test_links_go_into_head_whatever_the_whitespace(body: bytes) -> None:
+    linked = json.loads(canned.with_links(body, ["https://example.org/q", ""]))
+    expected = json.loads(body)
+    expected["head"]["link"] = ["https://example.org/q"]
+    assert linked == expected

@@ -151,8 +151,8 @@ def _graph_argument(text: str) -> tuple[str, Path]:
 
 
 def _find_query(ref: str) -> CannedQuery:
-    """A ``.rq`` path, or a canned query by name: only that file is parsed (rdflib's SPARQL parser
-    takes about 0.2 s a query, so loading the whole registry would cost seconds per call)."""
+    """A ``.rq`` path, or a canned query by name: only that file is parsed, since loading the
+    registry parses every query, a cost one ``cdkg query`` should not pay for the others."""
     if ref.endswith(".rq") or Path(ref).is_file():
         return CannedQuery.from_file(ref)
     directory = kg_dir("queries")

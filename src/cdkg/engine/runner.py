@@ -55,8 +55,8 @@ log = logging.getLogger(__name__)
 #: answer and sends it.
 QUERIES_PER_WORKER = 2
 #: Seconds after which a running query counts as long: it drops to the lowest CPU priority and
-#: leaves its query slot for a long-query slot. Our canned queries take 0.1-45 ms; a query past
-#: this is an ad-hoc one that may run on.
+#: leaves its query slot for a long-query slot. Five times the slowest canned query's time
+#: (docs/bench/report.md): a query past it is an ad-hoc one that may run on.
 LONG_AFTER = 0.25
 #: Long queries run at once per ``--workers``; one more is stopped (503) when it turns long.
 LONG_QUERIES_PER_WORKER = 2

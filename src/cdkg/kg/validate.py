@@ -210,7 +210,7 @@ def _named_shape(shapes: Graph, shape: Node | None) -> Node | None:
 def run_checks(graph: Graph, checks: Sequence[Check], engine: str = "oxigraph") -> list[Finding]:
     """Every check's rows as findings. ``oxigraph`` (the default) loads the graph into pyoxigraph
     once and runs each check there; ``rdflib`` runs them with rdflib's own engine (the reference,
-    about 50x slower on the shipped graph; the tests compare the two)."""
+    much slower; the tests compare the two)."""
     if not checks:
         return []
     rows: Iterator[tuple[Check, Mapping[str, Node | None]]]

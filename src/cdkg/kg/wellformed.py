@@ -97,8 +97,8 @@ def check(path: Path, data: bytes | mmap.mmap, fmt: str, *, parse: bool = True) 
 
     ``parse=False`` when Oxigraph's parser reads the file next, as strict as this one: then only
     what it lets through is checked, DTD entities and numbers in other digits, and the file is
-    parsed here only if its text may hold such a number (a second parse would cost as much again as
-    loading: 5 s at a million triples)."""
+    parsed here only if its text may hold such a number (a second parse costs as much again as
+    loading)."""
     if fmt == "xml":
         data = bytes(data)
         refuse_entities(path, data)
@@ -113,8 +113,8 @@ def check(path: Path, data: bytes | mmap.mmap, fmt: str, *, parse: bool = True) 
 
 def may_hold_non_ascii_numbers(data: bytes | mmap.mmap, fmt: str) -> bool:
     """Whether a typed literal of ``data`` may be written in other than ASCII: for the Turtle
-    family, whether the text of some ``"..."^^`` holds a non-ASCII byte or an escape (a fast scan
-    that copies nothing: 0.5 s at a million triples); for RDF/XML and JSON-LD, always."""
+    family, whether the text of some ``"..."^^`` holds a non-ASCII byte or an escape (a scan that
+    copies nothing); for RDF/XML and JSON-LD, always."""
     if fmt not in ("turtle", "nt", "nquads", "trig"):
         return True
     if data.find(b'"""') >= 0 or data.find(b"'''") >= 0:

@@ -143,7 +143,7 @@ def admit(
 
 _Reading = tuple[str | None, tuple[str, ...], tuple[str, ...], tuple[str, ...], int, str | None]
 #: Tokens that join two operands: a long enough chain of them (``1+1+...``) overflows the stack
-#: of Oxigraph's recursive parser and evaluator, which ends the process (8,000 ``+`` did here).
+#: of Oxigraph's recursive parser and evaluator, which ends the process (docs/security.md).
 _OPERATORS = frozenset({"+", "-", "*", "/", "||", "&&", "|", "^", "=", "!=", "<", ">", "<=", ">="})
 
 

@@ -50,7 +50,7 @@ class Sources:
 def _setup(setup: BlueprintSetupState) -> None:
     state = setup.app.extensions["cdkg"]
     path = state.settings.wikidata_snapshot
-    # the paper's side costs a query (~0.5 s): only when there is something to compare it with
+    # the paper's side costs a query at start-up: only when there is something to compare it with
     wanted = path is not None or bool(state.settings.allow_service)
     setup.app.extensions["cdkg.wikidiff"] = Sources(
         wikidata.paper_ties(state.dataset.get_context(CDKG_GRAPH)) if wanted else [],
