@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from html.parser import HTMLParser
 
 import pytest
 from flask import Flask
@@ -20,6 +21,8 @@ from cdkg.settings import Settings
 from cdkg.web import create_app
 
 FIGURE = "https://w3id.org/cdkg/ontology#PrintedFigure"
+#: What Chromium sends for a page.
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 
 
 @pytest.fixture(scope="module")
@@ -181,3 +184,51 @@ def test_audit_over_http(kg_dataset: Dataset, findings: list[Finding]) -> None:
     assert all(f["source"].startswith("/source/paper#L") for f in report["findings"])
     refused = client.get("/audit", headers={"Accept": "image/png"})
     assert refused.status_code == 406
+
+
+class _Rows(HTMLParser):
+    """The audit page's finding rows: each row's verdict and the links in it, in page order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[str, list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "tr" and "data-agrees" in attributes:
+            self.rows.append((attributes["data-agrees"] or "", []))
+        elif tag == "a" and self.rows and attributes.get("href"):
+            self.rows[-1][1].append(attributes["href"] or "")
+
+
+@pytest.mark.slow
+def test_audit_page_for_browsers(kg_dataset: Dataset, findings: list[Finding]) -> None:
+    """A browser's Accept gets the page (it was a 406): the disagreements first, then what the
+    source cannot settle, then the agreements, each row linked to its lines in the viewer."""
+    client = create_app(Settings(), kg_dataset).test_client()
+    page = client.get("/audit", headers={"Accept": BROWSER})
+    assert page.status_code == 200
+    assert page.mimetype == "text/html"
+    assert "Accept" in page.headers["Vary"]
+    assert client.get("/audit", headers={"Accept": "*/*"}).mimetype == "application/json"
+    parser = _Rows()
+    parser.feed(page.get_data(as_text=True))
+    verdicts = [verdict for verdict, _ in parser.rows]
+    expected = [v.value for v in (Verdict.FALSE, Verdict.UNKNOWN, Verdict.TRUE)]
+    assert verdicts == sorted(verdicts, key=expected.index)
+    assert len(verdicts) == len(findings)
+    assert {v: verdicts.count(v) for v in expected} == {
+        v: sum(f.agrees.value == v for f in findings) for v in expected
+    }
+    ranked = sorted(findings, key=lambda f: expected.index(f.agrees.value))
+    for finding, (_, links) in zip(ranked, parser.rows, strict=True):
+        lines = f"#L{finding.line_start}" + (
+            f"-L{finding.line_end}" if finding.line_end != finding.line_start else ""
+        )
+        assert f"/source/paper{lines}" in links, finding.claim
+        assert f"/queries/{finding.query}" in links, finding.claim
+    # the page links where it says: the lines exist in the viewer, and so does every query
+    viewer = client.get("/source/paper", headers={"Accept": "text/html"}).get_data(as_text=True)
+    for finding in findings:
+        assert f'id="L{finding.line_start}"' in viewer
+        assert client.get(f"/queries/{finding.query}?format=json").status_code == 200

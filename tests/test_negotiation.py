@@ -6,6 +6,7 @@ import pytest
 
 from cdkg.errors import NotAcceptable
 from cdkg.sparql.negotiation import (
+    AUDIT_FORMATS,
     GRAPH_FORMATS,
     HTML,
     RESULT_FORMATS,
@@ -18,6 +19,8 @@ from cdkg.sparql.negotiation import (
 R, G = RESULT_FORMATS, GRAPH_FORMATS
 #: What a page that is also a file answers in (the paper's text at /source/paper).
 P = (HTML, TEXT)
+#: The claims audit: data for programs, a page for browsers.
+A = AUDIT_FORMATS
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 
 CASES = [
@@ -82,6 +85,16 @@ CASES = [
     ("text/*", P, None, "text/html"),
     (BROWSER, P, "txt", "text/plain"),
     (None, P, "text/plain", "text/plain"),
+    # the audit: a browser gets the page; curl's */*, no Accept and JSON clients get the data
+    (BROWSER, A, None, "text/html"),
+    ("*/*", A, None, "application/json"),
+    (None, A, None, "application/json"),
+    ("application/json", A, None, "application/json"),
+    ("text/csv", A, None, "text/csv"),
+    ("text/html;q=0.5, text/csv", A, None, "text/csv"),
+    (BROWSER, A, "csv", "text/csv"),
+    (BROWSER, A, "json", "application/json"),
+    ("application/json", A, "html", "text/html"),
 ]
 
 
@@ -101,6 +114,8 @@ NOT_ACCEPTABLE = [
     ("*/*", G, "csv"),
     ("application/json", P, None),
     (None, P, "ttl"),
+    ("image/png", A, None),
+    (None, A, "ttl"),
 ]
 
 

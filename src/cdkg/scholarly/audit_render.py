@@ -1,5 +1,5 @@
-"""The claims audit as people and programs read it: CSV, JSON and a terminal table, and the
-``cdkg audit`` command."""
+"""The claims audit as people and programs read it: CSV, JSON, a terminal table and the groups
+the HTML page shows, and the ``cdkg audit`` command."""
 
 from __future__ import annotations
 
@@ -39,11 +39,21 @@ def to_json(findings: Sequence[Finding]) -> dict[str, Any]:
     }
 
 
+#: The order people read the audit in: what does not agree first (the findings a scholar came
+#: for), then what the source cannot settle, then the agreements.
+READING_ORDER = (Verdict.FALSE, Verdict.UNKNOWN, Verdict.TRUE)
+
+
+def by_verdict(findings: Sequence[Finding]) -> list[tuple[Verdict, list[Finding]]]:
+    """The findings in :data:`READING_ORDER`, one group per verdict (empty groups kept), each
+    group in the audit's order."""
+    return [(v, [f for f in findings if f.agrees is v]) for v in READING_ORDER]
+
+
 def to_table(findings: Sequence[Finding]) -> str:
     """The audit for a terminal: disagreements first, then what the source cannot settle, then
     the agreements; each group in the audit's order."""
-    order = {Verdict.FALSE: 0, Verdict.UNKNOWN: 1, Verdict.TRUE: 2}
-    ranked = sorted(findings, key=lambda f: order[f.agrees])
+    ranked = [f for _, group in by_verdict(findings) for f in group]
     rows = [list(COLUMNS)] + [list(f.row().values()) for f in ranked]
     widths = [min(max(len(r[i]) for r in rows), 70) for i in range(len(COLUMNS))]
     lines = []

@@ -93,6 +93,13 @@ HTML = Format("text/html", ("html",), "https://html.spec.whatwg.org/")
 #: Plain text, as a file is (the paper's extracted text at ``/source/paper``).
 TEXT = Format("text/plain", ("txt", "text"), "https://www.rfc-editor.org/rfc/rfc2046#section-4.1.3")
 
+#: The claims audit (``/audit``) as data: JSON and CSV with the audit's own columns.
+AUDIT_JSON = Format("application/json", ("json",), "https://www.rfc-editor.org/rfc/rfc8259")
+AUDIT_CSV = Format("text/csv", ("csv",), "https://www.rfc-editor.org/rfc/rfc4180")
+#: What ``/audit`` answers in. JSON first, so that a client sending ``*/*`` (curl, scripts) keeps
+#: the data it always got; a browser, whose Accept names text/html, gets the page.
+AUDIT_FORMATS: tuple[Format, ...] = (AUDIT_JSON, AUDIT_CSV, HTML)
+
 #: What SELECT and ASK answer in, in the server's order of preference.
 RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
 #: What CONSTRUCT and DESCRIBE answer in.

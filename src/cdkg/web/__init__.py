@@ -11,7 +11,7 @@ path                   methods         handler
 ``/void``              GET             :mod:`.service`: the VoID description (also
                                        ``/.well-known/void``)
 ``/download/<file>``   GET             :mod:`.dump`: ``cdkg.ttl``, ``.nt``, ``.jsonld``, ``.trig``
-``/audit``             GET             :mod:`.audit`: the claims audit, JSON or CSV
+``/audit``             GET             :mod:`.audit`: the claims audit, JSON, CSV or HTML
 ``/queries``           GET             :mod:`.canned`: the canned queries, HTML or JSON
 ``/queries/<name>``    GET             :mod:`.canned`: run one; HTML, SPARQL JSON/XML, CSV, TSV
 ``/openapi.json``      GET             :mod:`.openapi`: OpenAPI 3.1, one operation per query

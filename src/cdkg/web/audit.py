@@ -1,25 +1,23 @@
-"""``/audit``: the claims audit (:mod:`cdkg.scholarly.audit`) as JSON or CSV.
+"""``/audit``: the claims audit (:mod:`cdkg.scholarly.audit`) as JSON, CSV or an HTML page.
 
 The graph never changes while serving, so the audit is computed once, on the first request, and
-kept. ``format=json|csv`` overrides ``Accept`` (RFC 9110 §12.5.1,
-:func:`cdkg.sparql.negotiation.negotiate`); CSV has the columns ``claim, location, reported,
-computed, agrees`` (RFC 4180).
+kept. ``format=json|csv|html`` overrides ``Accept`` (RFC 9110 §12.5.1,
+:data:`cdkg.sparql.negotiation.AUDIT_FORMATS`): JSON for ``*/*``, the page for browsers. CSV has
+the columns ``claim, location, reported, computed, agrees`` (RFC 4180). The page lists the
+disagreements first, then what the source cannot settle, then the agreements, each finding linked
+to its lines in the source viewer.
 """
 
 from __future__ import annotations
 
 import threading
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
 
 from cdkg.scholarly import audit, audit_render
 from cdkg.sparql import negotiation
 from cdkg.web.state import endpoint
-
-JSON = negotiation.Format("application/json", ("json",), "https://www.rfc-editor.org/rfc/rfc8259")
-CSV = negotiation.Format("text/csv", ("csv",), "https://www.rfc-editor.org/rfc/rfc4180")
-FORMATS = (JSON, CSV)
 
 bp = Blueprint("audit", __name__)
 
@@ -50,7 +48,18 @@ def findings() -> list[audit.Finding]:
 @bp.route("/audit")
 def report() -> Response:
     chosen = negotiation.negotiate(
-        request.headers.get("Accept"), FORMATS, request.args.get("format")
+        request.headers.get("Accept"), negotiation.AUDIT_FORMATS, request.args.get("format")
     )
-    body = audit_render.render(findings(), "csv" if chosen is CSV else "json")
-    return Response(body, content_type=f"{chosen.media_type}; charset=utf-8")
+    found = findings()
+    if chosen is negotiation.HTML:
+        body = render_template(
+            "audit.html",
+            findings=found,
+            groups=audit_render.by_verdict(found),
+            meanings=audit.VERDICT_MEANINGS,
+        )
+    else:
+        body = audit_render.render(found, "csv" if chosen is negotiation.AUDIT_CSV else "json")
+    response = Response(body, content_type=f"{chosen.media_type}; charset=utf-8")
+    response.vary.add("Accept")
+    return response
