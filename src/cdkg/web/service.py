@@ -2,9 +2,9 @@
 (https://www.w3.org/TR/sparql11-service-description/) and the VoID description of the data at
 ``/void`` (https://www.w3.org/TR/void/), both content-negotiated.
 
-The numbers (triples, classes, properties, partitions) are counted once, at start-up, from the
-served graph; the title, licence and source paper are read from the ontology's ``owl:Ontology``
-header, so nothing here is hard-coded. A browser asking for HTML is sent to the query page.
+The VoID statistics are counted once, on first use, from the served graph, and described by the
+builder ``cdkg release`` shares (:mod:`cdkg.kg.void`). A browser asking for HTML is sent to the
+query page.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, current_app, redirect, request
 from flask.blueprints import BlueprintSetupState
-from rdflib import OWL, RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, VOID, XSD
 
 from cdkg.engine.evaluate import serialize_rdflib
-from cdkg.kg import store
-from cdkg.names import CDKG_GRAPH
+from cdkg.kg import void as voids
+from cdkg.kg.dumps import DOWNLOADS
 from cdkg.sparql import negotiation
-from cdkg.web.dump import DOWNLOADS
 from cdkg.web.state import Endpoint
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -49,7 +48,7 @@ class Descriptions:
         """The VoID statistics, counted on first use (not at start-up), then kept. Only called
         with :attr:`_lock` held."""
         if self._stats is None:
-            self._stats = void_statistics(self.state.dataset)
+            self._stats = voids.void_statistics(self.state.dataset)
         return self._stats
 
     def response(self, kind: str) -> Response:
@@ -92,71 +91,16 @@ def void() -> Response:
     return _descriptions().response("void")
 
 
-#: VoID's counts, each one aggregate query on the store (fast on Oxigraph, where iterating every
-#: triple through rdflib's API is not).
-_TOTALS = """SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects)
-(COUNT(DISTINCT ?o) AS ?objects) WHERE { ?s ?p ?o }"""
-_TOTAL_PREDICATES = (VOID.triples, VOID.distinctSubjects, VOID.distinctObjects)
-_CLASSES = """SELECT ?class (COUNT(*) AS ?n)
-WHERE { ?s a ?class FILTER (isIRI(?class)) } GROUP BY ?class"""
-_PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
-
-
-def void_statistics(dataset: Dataset) -> Graph:
-    """VoID statistics of the cdkg graph, on the blank node ``_:cdkg`` (replaced by the dataset's
-    IRI in :func:`void_description`)."""
-    graph = dataset.get_context(CDKG_GRAPH)
-    out = Graph()
-    node = BNode("cdkg")
-    totals = next(iter(store.query(graph, _TOTALS)))
-    classes = [(c, n) for c, n in store.query(graph, _CLASSES)]  # type: ignore[misc]
-    properties = [(p, n) for p, n in store.query(graph, _PROPERTIES)]  # type: ignore[misc]
-    for predicate, value in zip(_TOTAL_PREDICATES, totals, strict=True):  # type: ignore[arg-type]
-        out.add((node, predicate, Literal(int(str(value)))))
-    out.add((node, VOID.classes, Literal(len(classes))))
-    out.add((node, VOID.properties, Literal(len(properties))))
-    for cls, count in sorted(classes):
-        part = BNode()
-        out.add((node, VOID.classPartition, part))
-        out.add((part, VOID["class"], cls))
-        out.add((part, VOID.entities, Literal(int(str(count)))))
-    for prop, count in sorted(properties):
-        part = BNode()
-        out.add((node, VOID.propertyPartition, part))
-        out.add((part, VOID.property, prop))
-        out.add((part, VOID.triples, Literal(int(str(count)))))
-    for ontology in graph.subjects(RDF.type, OWL.Ontology):
-        if not isinstance(ontology, URIRef):
-            continue
-        out.add((node, VOID.vocabulary, ontology))
-        for source, target in ((RDFS.label, DCTERMS.title), (RDFS.comment, DCTERMS.description)):
-            for value in graph.objects(ontology, source):
-                out.add((node, target, value))
-        for prop in (DCTERMS.license, DCTERMS.source, DCTERMS.creator, OWL.versionInfo):
-            for value in graph.objects(ontology, prop):
-                out.add((node, prop, value))
-                if prop == DCTERMS.source:  # what the data says about its source paper
-                    for p, o in graph.predicate_objects(value):
-                        out.add((value, p, o))
-    return out
-
-
 def void_description(descriptions: Descriptions, base: str) -> Graph:
     """The VoID description of the data served at ``base``."""
-    state = descriptions.state
-    dataset = URIRef(f"{base}void#cdkg")
-    out = Graph()
+    out = voids.void_description(
+        descriptions.stats,
+        URIRef(f"{base}void#cdkg"),
+        version=descriptions.state.version,
+        dumps={URIRef(f"{base}download/{name}"): fmt for name, fmt in DOWNLOADS.items()},
+        sparql=URIRef(f"{base}sparql"),
+    )
     _bind(out)
-    for s, p, o in descriptions.stats:
-        out.add((dataset if s == BNode("cdkg") else s, p, o))
-    out.add((dataset, RDF.type, VOID.Dataset))
-    out.add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
-    out.add((dataset, VOID.uriSpace, Literal("https://w3id.org/cdkg/id/")))
-    out.add((dataset, DCTERMS.identifier, Literal(state.version)))
-    for name, fmt in DOWNLOADS.items():
-        out.add((dataset, VOID.dataDump, URIRef(f"{base}download/{name}")))
-        if fmt.iri:
-            out.add((dataset, VOID.feature, URIRef(fmt.iri)))
     return out
 
 
