@@ -5,7 +5,7 @@ The routing table, all of it:
 =====================  ==============  ============================================================
 path                   methods         handler
 =====================  ==============  ============================================================
-``/``                  GET             :mod:`.yasgui`: the YASGUI page, canned queries as tabs
+``/``                  GET             :mod:`.yasgui`: the YASGUI page, canned queries in a picker
 ``/sparql``            GET POST        :mod:`.sparql`: the SPARQL 1.1 Protocol (``/sparql/`` too);
                                        GET without a query: the service description
 ``/void``              GET             :mod:`.service`: the VoID description (also

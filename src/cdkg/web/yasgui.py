@@ -1,5 +1,6 @@
 """The query page at ``/``: YASGUI, vendored in ``static/yasgui/`` (nothing from a CDN), set to
-query this endpoint, with each canned query of ``queries/`` as a ready-made tab."""
+query this endpoint, with the canned queries of ``queries/`` in a picker that opens one in the
+current tab or a new one, and results shown as plain values (YASR's compact table)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from cdkg.web.state import endpoint
 
 bp = Blueprint("yasgui", __name__)
 
-#: The tab shown when no canned query is installed: counts instances per class.
+#: The query shown when no canned query is installed: counts instances per class.
 DEFAULT_QUERY = """SELECT ?class (COUNT(?instance) AS ?instances)
 WHERE { ?instance a ?class }
 GROUP BY ?class
