@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,12 @@ from flask.testing import FlaskClient
 from rdflib import RDFS, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
+import cdkg.web
 from cdkg.canned.registry import Registry
 from cdkg.kg.graph import load_dataset
 from cdkg.names import CDKG, CDKG_GRAPH, ID
 from cdkg.scholarly import wikidata
-from cdkg.scholarly.map import Point, svg
+from cdkg.scholarly.map import THIN_PX, Point, rings_of_topojson, svg
 from cdkg.settings import Settings
 from cdkg.web import create_app
 
@@ -175,6 +177,47 @@ def test_map_has_a_point_per_place_and_a_line_per_tie() -> None:
     assert drawing.count('<line class="tie"') == 2
     assert "A &amp; B" in drawing
     assert "http" not in drawing.replace("http://www.w3.org/2000/svg", "")
+
+
+WORLD = Path(cdkg.web.__file__).parent / "static" / "world-atlas" / "countries-110m.json"
+
+
+def land_rings(drawing: str) -> list[list[tuple[int, int]]]:
+    """The rings of the map's ``path.land``, each a list of points (its relative steps added)."""
+    match = re.search(r'<path class="land" d="([^"]*)"', drawing)
+    assert match, "no land drawn"
+    rings = []
+    for start_x, start_y, rest in re.findall(r"M(-?\d+) (-?\d+)l([^z]*)z", match[1]):
+        x, y = int(start_x), int(start_y)
+        ring = [(x, y)]
+        steps = [int(n) for n in rest.split()]
+        for dx, dy in zip(steps[::2], steps[1::2], strict=True):
+            x, y = x + dx, y + dy
+            ring.append((x, y))
+        rings.append(ring)
+    return rings
+
+
+def test_map_draws_the_countries_clipped_to_its_frame_and_thinned() -> None:
+    land = rings_of_topojson(json.loads(WORLD.read_bytes()))
+    drawing = svg(Point("Tehran", 35.69, 51.42), [Point("Baku", 40.41, 49.87)], land=land)
+    width, height = (int(n) for n in re.findall(r'viewBox="0 0 (\d+) (\d+)"', drawing)[0])
+    rings = land_rings(drawing)
+    assert sum(len(r) for r in rings) > 100
+    # clipped: nothing beyond the frame (plus the pixel the cut edges are drawn in)
+    assert all(-1 <= x <= width + 1 and -1 <= y <= height + 1 for r in rings for x, y in r)
+    # thinned: no point closer to the one before than THIN_PX
+    for ring in rings:
+        for (x0, y0), (x1, y1) in pairwise(ring):
+            assert abs(x1 - x0) + abs(y1 - y0) >= THIN_PX
+    assert '<path class="land"' not in svg(Point("Tehran", 35.69, 51.42), [])
+
+
+def test_tehrans_map_its_widest_stays_small(client: FlaskClient) -> None:
+    page = client.get("/id/city/tehran", headers={"Accept": "text/html"}).get_data(as_text=True)
+    drawing = page[page.index("<svg") : page.index("</svg>")]
+    assert '<path class="land"' in drawing
+    assert len(drawing) < 48_000  # the outlines near 30 kB, the points and ties the rest
 
 
 # --- the diff over HTTP -------------------------------------------------------------------------

@@ -12,7 +12,10 @@ server's threads).
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
@@ -22,7 +25,7 @@ from cdkg.engine.evaluate import QueryRequest, serialize_rdflib
 from cdkg.errors import NotFound
 from cdkg.names import CDKG, CDKG_GRAPH, ID
 from cdkg.scholarly import entities
-from cdkg.scholarly.map import svg
+from cdkg.scholarly.map import Ring, rings_of_topojson, svg
 from cdkg.sparql import negotiation
 from cdkg.web.state import endpoint
 
@@ -36,6 +39,9 @@ FORMATS = (
     negotiation.RDFXML,
 )
 ONTOLOGY = URIRef(str(CDKG).rstrip("#"))
+#: The countries the small map draws: the vendored world-atlas the views use too (Natural Earth
+#: 1:110m), so the map needs nothing from the network.
+WORLD = "world-atlas/countries-110m.json"
 
 
 @bp.record_once
@@ -82,7 +88,9 @@ def entity(rest: str) -> Response:
     chosen = _negotiate()
     if chosen is negotiation.HTML:
         model = entities.page(dataset, iri)
-        mapped = svg(model.centre, model.partners) if model.centre is not None else None
+        mapped = None
+        if model.centre is not None:
+            mapped = svg(model.centre, model.partners, land=_land(current_app.static_folder))
         return _respond(render_template("entity.html", page=model, map=mapped), chosen)
     # The RDF is Oxigraph's answer to a CONSTRUCT, as /sparql would give it: terms as held.
     answer = endpoint().engine.run(
@@ -118,6 +126,15 @@ def ontology() -> Response:
                 )
     title = entities.label(graph, ONTOLOGY, "en")
     return _respond(render_template("ontology.html", title=title, terms=terms), chosen)
+
+
+@functools.cache
+def _land(static: str | None) -> tuple[Ring, ...]:
+    """The countries' rings, read from the static folder on the first map drawn (not at start-up,
+    which no entity page should slow down), then kept: the file never changes while serving."""
+    if static is None:
+        return ()
+    return tuple(rings_of_topojson(json.loads((Path(static) / WORLD).read_bytes())))
 
 
 def _negotiate() -> negotiation.Format:
