@@ -26,3 +26,6 @@ class KnowledgeDirsHook(BuildHookInterface):  # type: ignore[type-arg]
             source = Path(self.root) / name
             if source.is_dir():
                 build_data["force_include"][str(source)] = f"cdkg/_kg/{name}"
+        citation = Path(self.root) / "CITATION.cff"  # cdkg.resources.citation_file, for releases
+        if citation.is_file():
+            build_data["force_include"][str(citation)] = "cdkg/_kg/CITATION.cff"

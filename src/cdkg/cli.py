@@ -324,6 +324,12 @@ COMMANDS: tuple[Command, ...] = (
         _lazy("cdkg_bench.soak", "configure"),
         _lazy("cdkg_bench.soak", "main"),
     ),
+    Command(
+        "release",
+        "write a dated release for an archive: dumps, queries, results, VoID, DCAT, RO-Crate, zip",
+        _lazy("cdkg.scholarly.release", "configure"),
+        _lazy("cdkg.scholarly.release", "main"),
+    ),
 )
 
 

@@ -32,3 +32,10 @@ def kg_dir(name: str) -> Path:
 def paper_text() -> Path:
     """The paper's extracted text, the file every ``cdkg:lineStart``/``lineEnd`` counts lines of."""
     return kg_dir("sources") / "paper" / "city-diplomacy-iran.fa.txt"
+
+
+def citation_file() -> Path:
+    """``CITATION.cff``, how to cite the dataset: the wheel's copy (``cdkg/_kg/CITATION.cff``, see
+    ``hatch_build.py``) first, else the repository's. The path may not exist."""
+    packaged = _PACKAGE / "_kg" / "CITATION.cff"
+    return packaged if packaged.is_file() else _PACKAGE.parents[1] / "CITATION.cff"
