@@ -60,6 +60,7 @@ def test_wheel_carries_every_knowledge_file(wheel: Path) -> None:
                 packaged = f"cdkg/_kg/{path.relative_to(ROOT).as_posix()}"
                 assert packaged in names, f"{packaged} is missing from the wheel"
     assert not any(name.startswith(("tests/", "cdkg/_kg/tests")) for name in names)
+    assert "cdkg/_kg/CITATION.cff" in names  # cdkg release copies it (cdkg.resources.citation_file)
 
 
 @pytest.mark.slow

@@ -29,6 +29,7 @@ from rdflib.term import Node
 
 from cdkg import __version__
 from cdkg.canned.citation import PAPER, SCHEMA
+from cdkg.errors import InternalError
 from cdkg.kg import oxi
 from cdkg.names import ID
 from cdkg.sparql import negotiation
@@ -139,7 +140,7 @@ def turtle(graph: Graph, name: str, comment: str) -> bytes:
     text = (body or b"").decode("utf-8")
     base, _, rest = text.partition("\n")
     if base != f"@base <{PLACEHOLDER}{name}> ." or PLACEHOLDER in rest:
-        raise AssertionError(f"{name}: an IRI of the bundle was not made relative")
+        raise InternalError(f"{name}: an IRI of the bundle was not made relative")
     head = "".join(f"# {line}\n" for line in comment.splitlines())
     return (head + rest).encode("utf-8")
 
