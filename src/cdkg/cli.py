@@ -36,7 +36,8 @@ from cdkg.sparql.table import FORMATS, table
 EPILOG = """exit codes:
   0  success (validate: the data conforms)
   1  validate: the data does not conform; load: the data does not conform (nothing is
-     sent), or the store's triple counts differ from ours
+     sent), or the store's triple counts differ from ours; release: the data does not
+     conform (nothing is written)
   2  bad usage, an unknown query or parameter, or a file that cannot be loaded
      (the message names the file and line)
 """
