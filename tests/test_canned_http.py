@@ -47,6 +47,8 @@ FORMATS = {
 #: The test app's time limit: these tests check serving and citing, not each query's speed.
 TIMEOUT = 60.0
 CITATION_HEADERS = ("CDKG-Query", "CDKG-Query-SHA256", "CDKG-Dataset-Version", "Link")
+#: The shipped app's --public-url.
+PUBLIC_URL = "https://cdkg.example.org"
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +59,9 @@ def served() -> Dataset:
 
 @pytest.fixture(scope="module")
 def shipped_app(served: Dataset) -> Flask:
-    # the registry the tests read; a time limit with room for the slowest canned query
-    return create_app(Settings(timeout=TIMEOUT), served, queries=CANNED)
+    # the registry the tests read; a time limit with room for the slowest canned query; the URL
+    # citations name (the test client's own, localhost, is never cited: tests/test_citations.py)
+    return create_app(Settings(timeout=TIMEOUT, public_url=PUBLIC_URL), served, queries=CANNED)
 
 
 @pytest.fixture
@@ -199,7 +202,7 @@ def test_every_format_says_how_to_cite_it(client: FlaskClient, name: str, fmt: s
     assert response.headers["CDKG-Query"] == name
     assert response.headers["CDKG-Query-SHA256"] == sha256(name)
     assert response.headers["CDKG-Dataset-Version"] == dataset_version()
-    assert f'<http://localhost/queries/{name}>; rel="cite-as"' in response.headers["Link"]
+    assert f'<{PUBLIC_URL}/queries/{name}>; rel="cite-as"' in response.headers["Link"]
     assert f"<{PAPER}>" in response.headers["Link"]
     exposed = response.headers["Access-Control-Expose-Headers"]
     assert all(header in exposed for header in CITATION_HEADERS)
@@ -238,7 +241,7 @@ def test_json_stays_sparql_json_with_the_citation_in_head_link(client: FlaskClie
     name = next(q.name for q in CANNED if q.form == "SELECT")
     doc = client.get(f"/queries/{name}?format=json").json
     assert set(doc) == {"head", "results"}
-    assert doc["head"]["link"] == [f"http://localhost/queries/{name}", str(PAPER)]
+    assert doc["head"]["link"] == [f"{PUBLIC_URL}/queries/{name}", str(PAPER)]
     assert isinstance(doc["head"]["vars"], list)
 
 

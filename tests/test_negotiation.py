@@ -7,6 +7,7 @@ import pytest
 from cdkg.errors import NotAcceptable
 from cdkg.sparql.negotiation import (
     AUDIT_FORMATS,
+    CITATION_FORMATS,
     GRAPH_FORMATS,
     HTML,
     RESULT_FORMATS,
@@ -22,6 +23,9 @@ P = (HTML, TEXT)
 #: The claims audit: data for programs, a page for browsers.
 A = AUDIT_FORMATS
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+#: What /citation answers in, and what a canned result does: its results, its page, its citation.
+C = CITATION_FORMATS
+RC = (*RESULT_FORMATS, HTML, *CITATION_FORMATS)
 
 CASES = [
     # (accept, available, format parameter, expected media type)
@@ -95,6 +99,43 @@ CASES = [
     (BROWSER, A, "csv", "text/csv"),
     (BROWSER, A, "json", "application/json"),
     ("application/json", A, "html", "text/html"),
+    # citations, as DOI resolvers negotiate them (https://citation.crosscite.org/docs.html)
+    (None, C, None, "text/x-bibliography"),
+    ("*/*", C, None, "text/x-bibliography"),
+    (BROWSER, C, None, "text/x-bibliography"),
+    ("application/x-bibtex", C, None, "application/x-bibtex"),
+    ("application/vnd.citationstyles.csl+json", C, None, "application/vnd.citationstyles.csl+json"),
+    ("application/citeproc+json", C, None, "application/vnd.citationstyles.csl+json"),
+    ("application/x-research-info-systems", C, None, "application/x-research-info-systems"),
+    ("text/x-bibliography", C, None, "text/x-bibliography"),
+    (
+        "application/x-bibtex;q=0.5, application/x-research-info-systems",
+        C,
+        None,
+        "application/x-research-info-systems",
+    ),
+    ("application/*", C, None, "application/x-bibtex"),
+    (None, C, "bibtex", "application/x-bibtex"),
+    (None, C, "bib", "application/x-bibtex"),
+    (None, C, "csl-json", "application/vnd.citationstyles.csl+json"),
+    (None, C, "citeproc-json", "application/vnd.citationstyles.csl+json"),
+    (None, C, "RIS", "application/x-research-info-systems"),
+    ("application/x-bibtex", C, "bibliography", "text/x-bibliography"),
+    # a canned result: the rows stay the default; a citation only when asked for
+    (None, RC, None, "application/sparql-results+json"),
+    ("*/*", RC, None, "application/sparql-results+json"),
+    (BROWSER, RC, None, "text/html"),
+    ("text/*", RC, None, "text/csv"),
+    ("application/json", RC, None, "application/sparql-results+json"),
+    ("application/x-bibtex", RC, None, "application/x-bibtex"),
+    ("text/x-bibliography", RC, None, "text/x-bibliography"),
+    (
+        "application/vnd.citationstyles.csl+json",
+        RC,
+        None,
+        "application/vnd.citationstyles.csl+json",
+    ),
+    ("text/csv", RC, "ris", "application/x-research-info-systems"),
 ]
 
 
@@ -116,6 +157,11 @@ NOT_ACCEPTABLE = [
     (None, P, "ttl"),
     ("image/png", A, None),
     (None, A, "ttl"),
+    ("text/html", C, None),
+    ("application/json", C, None),
+    ("application/x-bibtex;q=0, text/x-bibliography;q=0, application/*;q=0", C, None),
+    (None, C, "csv"),
+    (None, C, "text"),
 ]
 
 

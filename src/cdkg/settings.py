@@ -16,10 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from cdkg.errors import BadParameter
 from cdkg.flags import Flag, add_flags, show
-from cdkg.names import ABSOLUTE_IRI
+from cdkg.names import ABSOLUTE_IRI, local_host
 
 T = TypeVar("T")
 GraphSpec = tuple[str, Path]
@@ -103,6 +104,25 @@ def _store(text: str) -> str:
         f"{value!r} is neither oxigraph nor an http(s) URL (rdflib's engine no longer answers "
         "queries: Oxigraph does, from query text to bytes)"
     )
+
+
+def _public_url(text: str) -> str:
+    """An http(s) base URL readers can reach, without a trailing slash, query or fragment."""
+    value = _non_empty(text).rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    try:
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        raise ValueError(f"{value!r} has no valid port") from None
+    if parts.query or parts.fragment:
+        raise ValueError(f"{value!r} has a query or fragment: give the base URL alone")
+    if local_host(parts.hostname):
+        raise ValueError(
+            f"{parts.hostname} is a local address: citations must name a URL readers can reach"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -224,6 +244,19 @@ class Settings:
             "Answers kept in the in-memory result cache; 0 turns the cache off.",
             "integer",
             _int_in(0),
+        ),
+    )
+    public_url: str | None = _setting(
+        None,
+        Spec(
+            "CDKG_PUBLIC_URL",
+            "--public-url",
+            "Public base URL of this server (where its `/` is, e.g. https://cdkg.example.org): "
+            "the URL citations show. None: the request's own URL, unless it is a local address, "
+            "which a citation never shows.",
+            "URL",
+            _public_url,
+            metavar="URL",
         ),
     )
     workers: int = _setting(

@@ -100,10 +100,26 @@ AUDIT_CSV = Format("text/csv", ("csv",), "https://www.rfc-editor.org/rfc/rfc4180
 #: the data it always got; a browser, whose Accept names text/html, gets the page.
 AUDIT_FORMATS: tuple[Format, ...] = (AUDIT_JSON, AUDIT_CSV, HTML)
 
+# Citations, negotiated as DOI resolvers do (https://citation.crosscite.org/docs.html): the
+# dataset at /citation and every canned result (cdkg.canned.bibliography writes them).
+CROSSCITE = "https://citation.crosscite.org/docs.html"
+#: A formatted reference, as text (``style=`` and ``locale=`` choose, as at crosscite).
+BIBLIOGRAPHY = Format("text/x-bibliography", ("bibliography", "citation"), CROSSCITE)
+BIBTEX = Format("application/x-bibtex", ("bibtex", "bib"), "https://www.bibtex.org/Format/")
+CSL_JSON = Format(
+    "application/vnd.citationstyles.csl+json",
+    ("csl-json", "csl", "citeproc-json"),
+    "https://github.com/citation-style-language/schema#csl-json-schema",
+    aliases=("application/citeproc+json",),  # what crosscite also answers to
+)
+RIS = Format("application/x-research-info-systems", ("ris",), CROSSCITE)
+
 #: What SELECT and ASK answer in, in the server's order of preference.
 RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
 #: What CONSTRUCT and DESCRIBE answer in.
 GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML)
+#: What a citation is written in; the formatted text first, for a client that accepts anything.
+CITATION_FORMATS: tuple[Format, ...] = (BIBLIOGRAPHY, BIBTEX, CSL_JSON, RIS)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,10 @@ path                   methods         handler
 ``/download/<file>``   GET             :mod:`.dump`: ``cdkg.ttl``, ``.nt``, ``.jsonld``, ``.trig``
 ``/audit``             GET             :mod:`.audit`: the claims audit, JSON, CSV or HTML
 ``/queries``           GET             :mod:`.canned`: the canned queries, HTML or JSON
-``/queries/<name>``    GET             :mod:`.canned`: run one; HTML, SPARQL JSON/XML, CSV, TSV
+``/queries/<name>``    GET             :mod:`.canned`: run one; HTML, SPARQL JSON/XML, CSV, TSV;
+                                       its citation (:mod:`.cite`)
+``/citation``          GET             :mod:`.cite`: the dataset's citation: text (APA), BibTeX,
+                                       CSL-JSON, RIS
 ``/openapi.json``      GET             :mod:`.openapi`: OpenAPI 3.1, one operation per query
 ``/id/<path>``         GET             :mod:`.entity`: ``https://w3id.org/cdkg/id/<path>``, HTML,
                                        Turtle, JSON-LD, N-Triples, RDF/XML
@@ -50,6 +53,7 @@ from cdkg.web import (
     audit,
     body,
     canned,
+    cite,
     cors,
     dump,
     entity,
@@ -108,6 +112,7 @@ def create_app(
         dump,
         yasgui,
         canned,
+        cite,
         openapi,
         entity,
         wikidiff,

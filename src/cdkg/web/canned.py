@@ -4,7 +4,8 @@
 naming the parameter and what it allows), and runs the bound text through the same engine as
 ``/sparql`` (cache, worker, time limit, row cap), over the same dataset: the YASGUI link on the
 HTML page gives the same rows. Formats: the SPARQL results formats and an HTML page, negotiated;
-``format=`` overrides. Every answer says how to cite it (:mod:`cdkg.canned.citation`): headers on
+``format=`` overrides; and the result's citation, BibTeX, CSL-JSON, RIS or APA text
+(:mod:`cdkg.web.cite`). Every answer says how to cite it (:mod:`cdkg.canned.citation`): headers on
 every format, ``head.link`` in SPARQL JSON (§3.1 of the JSON results format allows it), a block on
 the HTML page. URLs are stable: the query's name, then its parameters.
 """
@@ -27,6 +28,7 @@ from cdkg.engine.evaluate import QueryRequest
 from cdkg.errors import BadParameter
 from cdkg.names import CDKG_GRAPH
 from cdkg.sparql import negotiation
+from cdkg.web import cite as citations
 from cdkg.web.caching import cacheable
 from cdkg.web.sparql import _content_type
 from cdkg.web.state import endpoint
@@ -38,6 +40,8 @@ JSON = negotiation.Format("application/json", ("json",), "https://www.rfc-editor
 LIST_FORMATS = (JSON, negotiation.HTML)
 #: Not a query parameter: chooses the format.
 FORMAT_PARAM = "format"
+#: What the page's download links leave out: itself, and the citations (its Cite control has them).
+PAGE_LINKLESS = (negotiation.HTML, *negotiation.CITATION_FORMATS)
 
 
 @dataclass(frozen=True)
@@ -61,11 +65,12 @@ def _canned() -> Canned:
 
 
 def formats_of(query: CannedQuery) -> tuple[negotiation.Format, ...]:
-    """What ``/queries/NAME`` answers in for this query: its results formats, then HTML."""
+    """What ``/queries/NAME`` answers in for this query: its results formats, then HTML, then the
+    result's citation (:mod:`cdkg.web.cite`)."""
     forms = negotiation.RESULT_FORMATS
     if query.form not in ("SELECT", "ASK"):
         forms = negotiation.GRAPH_FORMATS
-    return (*forms, negotiation.HTML)
+    return (*forms, negotiation.HTML, *negotiation.CITATION_FORMATS)
 
 
 def summary(query: CannedQuery) -> dict[str, Any]:
@@ -135,12 +140,14 @@ def run(name: str) -> Response:
     chosen = negotiation.negotiate(
         request.headers.get("Accept"), available, request.args.get(FORMAT_PARAM)
     )
+    citation = Citation.of(
+        query, state.version, _canned().paper, url=stable_url(query.name, params), params=params
+    )
+    if chosen in negotiation.CITATION_FORMATS:  # the citation alone: the query need not run
+        return citations.result(query, params, citation, chosen)
     wire = available[0] if chosen is negotiation.HTML else chosen  # HTML is drawn from JSON
     answer = state.engine.run(
         QueryRequest(text=text, format=wire.media_type, base=request.host_url + "sparql")
-    )
-    citation = Citation.of(
-        query, state.version, _canned().paper, url=stable_url(query.name, params), params=params
     )
     if chosen is negotiation.HTML:
         response = _html(
@@ -152,6 +159,7 @@ def run(name: str) -> Response:
                 wire=wire,
                 citation=citation,
                 truncated=answer.truncated,
+                cited=citations.written(citations.result_work(query, params, citation.url)),
             )
         )
     else:
@@ -172,7 +180,7 @@ def query_params(query: CannedQuery) -> dict[str, str]:
     left out; a parameter given twice is an error."""
     params: dict[str, str] = {}
     for key, values in request.args.lists():
-        if key == FORMAT_PARAM:
+        if key in (FORMAT_PARAM, citations.STYLE, citations.LOCALE):
             continue
         if len(values) > 1:
             raise BadParameter(
@@ -184,10 +192,13 @@ def query_params(query: CannedQuery) -> dict[str, str]:
     return params
 
 
-def stable_url(name: str, params: dict[str, str]) -> str:
-    """The result's URL: the query's, with its parameters in name order (no format)."""
-    url: str = url_for("canned.run", name=name, _external=True)
-    return f"{url}?{urlencode(sorted(params.items()))}" if params else url
+def stable_url(name: str, params: dict[str, str]) -> str | None:
+    """The result's URL: the query's, with its parameters in name order (no format), where
+    readers can reach it (:func:`cdkg.web.cite.citable_url`: ``None`` if nowhere known)."""
+    route: str = url_for("canned.run", name=name)
+    return citations.citable_url(
+        f"{route}?{urlencode(sorted(params.items()))}" if params else route
+    )
 
 
 #: Where a SPARQL JSON document's ``head`` object opens, when ``head`` is its first member (JSON
@@ -227,8 +238,9 @@ def page(
     wire: negotiation.Format,
     citation: Citation,
     truncated: bool,
+    cited: list[citations.Written],
 ) -> str:
-    """The HTML page of one result."""
+    """The HTML page of one result; ``cited``: its citation in each format."""
     doc = json.loads(body) if wire is negotiation.SPARQL_JSON else None
     return render_template(
         "query.html",
@@ -242,8 +254,9 @@ def page(
         citation=citation,
         truncated=truncated,
         yasgui=yasgui_link(query, text),
-        formats=[f for f in formats_of(query) if f is not negotiation.HTML],
+        formats=[f for f in formats_of(query) if f not in PAGE_LINKLESS],
         paper=str(PAPER),
+        cited=cited,
     )
 
 

@@ -158,6 +158,8 @@ def query_operation(query: CannedQuery, golden: Path) -> dict[str, Any]:
                 "schema": SPARQL_JSON_SCHEMA,
                 "example": example_result(query, golden),
             }
+        elif fmt is negotiation.CSL_JSON:  # the result's citation, then the paper's: CSL items
+            content[fmt.media_type] = {"schema": {"type": "array", "items": {"type": "object"}}}
         else:
             content[fmt.media_type] = {"schema": {"type": "string"}}
     description = query.description
