@@ -76,6 +76,8 @@ def view(view: str) -> str:
         "periods": state.queries.get("views-periods").text,
         # the network view draws the memberships beside the default query's ties
         "memberships": state.queries.get("views-memberships").text if name == DEFAULT_QUERY else "",
+        # a city is Iranian by its country, whatever rows it comes in (the network's styling)
+        "cities": state.queries.get("views-cities").text if view == "network" else "",
         "version": state.version,
         "world": url_for("static", filename="world-atlas/countries-110m.json"),
     }
