@@ -27,7 +27,7 @@ from rdflib import RDF, XSD, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, VOID
 from rocrate.rocrate import ROCrate
 
-from cdkg.canned.citation import PAPER, query_sha256
+from cdkg.canned.citation import DATASET_TITLE, PAPER, query_sha256
 from cdkg.canned.registry import Registry
 from cdkg.cli import main
 from cdkg.kg.graph import dataset_version, load_dataset
@@ -215,7 +215,7 @@ def test_a_query_file_hash_is_the_one_its_citation_gives(folder: Path) -> None:
 
 def test_the_title_and_abstract_are_citation_cffs() -> None:
     cff = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))
-    assert cff["title"] == describe.TITLE
+    assert cff["title"] == DATASET_TITLE
     assert cff["abstract"] == describe.ABSTRACT
 
 

@@ -8,9 +8,9 @@ against where the description sits: on an archive, the record's own file URLs. T
 by Oxigraph against a placeholder base (:data:`PLACEHOLDER`, a scheme of its own, so that no other
 IRI is made relative), and the placeholder's ``@base`` line is dropped.
 
-Nothing here is hard-coded knowledge: the title and abstract are CITATION.cff's (a test holds them
-equal), the licence, creator and versions the ontology header's, the source paper's record the
-data's (``data/paper.ttl``).
+Nothing here is hard-coded knowledge: the title is the one citations give and the abstract is
+CITATION.cff's (tests hold both equal to it), the licence, creator and versions are the ontology
+header's, the source paper's record the data's (``data/paper.ttl``).
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS, VOID
 from rdflib.term import Node
 
 from cdkg import __version__
-from cdkg.canned.citation import PAPER, SCHEMA
+from cdkg.canned.citation import DATASET_TITLE, PAPER, SCHEMA
 from cdkg.errors import InternalError
 from cdkg.kg import oxi
 from cdkg.names import ID
 from cdkg.sparql import negotiation
 
-#: The dataset's title and abstract, as CITATION.cff gives them (tests/test_release.py checks).
-TITLE = "City Diplomacy Knowledge Graph (cdkg)"
+#: The dataset's abstract, as CITATION.cff gives it (tests/test_release.py checks); its title is
+#: :data:`cdkg.canned.citation.DATASET_TITLE`, the one citations give.
 ABSTRACT = (
     "An RDF knowledge graph of the 2018 Persian paper on city diplomacy in the foreign policy of"
     " the Islamic Republic of Iran: Iranian cities, their sister-city ties and cooperation"
@@ -154,7 +154,7 @@ def dcat(facts: Facts, dumps: Sequence[Part]) -> Graph:
     out = Graph()
     dataset = here()
     out.add((dataset, RDF.type, DCAT.Dataset))
-    out.add((dataset, DCTERMS.title, Literal(TITLE, lang="en")))
+    out.add((dataset, DCTERMS.title, Literal(DATASET_TITLE, lang="en")))
     out.add((dataset, DCTERMS.description, Literal(ABSTRACT, lang="en")))
     out.add((dataset, DCTERMS.issued, Literal(facts.issued.isoformat(), datatype=XSD.date)))
     out.add((dataset, DCTERMS.identifier, Literal(facts.version)))
@@ -212,7 +212,7 @@ def ro_crate(facts: Facts, parts: Sequence[Part], unhashed: Sequence[Part] = ())
     root: dict[str, Any] = {
         "@id": "./",
         "@type": "Dataset",
-        "name": TITLE,
+        "name": DATASET_TITLE,
         "description": ABSTRACT,
         "datePublished": facts.issued.isoformat(),
         "version": facts.version,
@@ -332,7 +332,7 @@ def readme(facts: Facts, name: str, paper: str, parts: Iterable[Part]) -> bytes:
     it. ``paper`` is the source's reference line (:func:`cdkg.canned.citation.paper_reference`)."""
     licence = str(facts.licence) if facts.licence is not None else "see CITATION.cff"
     lines = [
-        f"{TITLE}: release {name}",
+        f"{DATASET_TITLE}: release {name}",
         "",
         *_wrap(ABSTRACT),
         "",
