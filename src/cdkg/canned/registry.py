@@ -28,7 +28,7 @@ projected variables. rdflib's parse (:attr:`CannedQuery.prepared`) is made only 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -40,6 +40,7 @@ from rdflib.plugins.sparql.sparql import Query
 
 from cdkg.canned.params import Param, inline_values, parse_param, where_offset
 from cdkg.errors import BadParameter, BadQuery, LoadError, QueryNotFound
+from cdkg.sparql import wdqs, wdqs_services
 from cdkg.sparql.lexer import mentions_service
 from cdkg.sparql.prefixes import WDQS_PREFIXES
 
@@ -74,11 +75,14 @@ def check_sparql(text: str, path: Path | str) -> Checked:
     """Check ``text`` with Oxigraph's parser (the WDQS prefixes predeclared); a LoadError names
     ``path`` and the line otherwise."""
     if mentions_service(text):
-        # Oxigraph evaluates as it parses, and would call the SERVICE at load time (even on an
-        # empty store): such a query is checked by rdflib's parser, which never calls out here
-        return _checked_by_rdflib(parse_sparql(text, path))
+        local = _without_wdqs_services(text)
+        if local is None:
+            # Oxigraph evaluates as it parses, and would call the SERVICE at load time (even on
+            # an empty store): such a query is checked by rdflib's parser, which never calls out
+            return _checked_by_rdflib(parse_sparql(text, path))
+        text = local
     try:
-        answer = _EMPTY.query(text, prefixes=WDQS_PREFIXES)
+        answer = _EMPTY.query(text, prefixes=WDQS_PREFIXES, custom_functions=_FUNCTIONS)
     except SyntaxError as err:
         # rdflib's parser explains most errors better (and names the right line); Oxigraph is
         # also stricter (e.g. a BIND rebinding a variable in scope), which rdflib lets pass
@@ -98,6 +102,23 @@ def check_sparql(text: str, path: Path | str) -> Checked:
     return Checked("GRAPH")
 
 
+#: The functions cdkg answers beyond SPARQL's own, for the parser: none is called on the empty
+#: store, and Oxigraph refuses a query calling a function it was not given.
+_FUNCTIONS: dict[
+    ox.NamedNode, Callable[..., ox.Literal | ox.NamedNode | ox.BlankNode | ox.Triple | None]
+] = {ox.NamedNode(iri): lambda *_: None for iri in wdqs_services.FUNCTIONS}
+
+
+def _without_wdqs_services(text: str) -> str | None:
+    """``text`` with WDQS's label, around and box services rewritten as the engine rewrites
+    them (:mod:`cdkg.sparql.wdqs`), if no other SERVICE is left; else None."""
+    try:
+        rewritten = wdqs.rewrite(text, WDQS_PREFIXES)
+    except BadQuery:
+        return None  # the engine refuses it, saying why, when the query runs
+    return None if mentions_service(rewritten) else rewritten
+
+
 def _checked_by_rdflib(query: Query) -> Checked:
     form = str(query.algebra.name).removesuffix("Query").upper()
     if form == "SELECT":
@@ -108,7 +129,7 @@ def _checked_by_rdflib(query: Query) -> Checked:
 def parse_sparql(text: str, path: Path | str) -> Query:
     """Parse ``text`` as a SPARQL query; a LoadError names ``path`` and the line otherwise."""
     try:
-        return prepareQuery(text)
+        return prepareQuery(text, initNs=WDQS_PREFIXES)
     except ParseException as err:
         raise LoadError(path, f"SPARQL syntax error: {err.msg}", line=err.lineno) from None
     except Exception as err:  # rdflib raises bare Exceptions, e.g. for an unknown prefix

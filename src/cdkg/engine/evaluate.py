@@ -16,6 +16,11 @@ format asked for: both are Oxigraph's own lossless reader and writer.
 A query that calls an allow-listed SERVICE is the exception: rdflib runs it
 (:mod:`cdkg.sparql.federation` gives it the guarded client), and its rows are written as TSV, then
 by Oxigraph like the others.
+
+A query that uses what the Wikidata Query Service answers itself (``SERVICE wikibase:label``,
+``wikibase:around``, ``wikibase:box``, query hints) is rewritten by :mod:`cdkg.sparql.wdqs` before
+Oxigraph reads it, and answered with the functions of :mod:`cdkg.engine.functions`; WDQS's
+``geof:`` functions are there for every query.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ import pyoxigraph as ox
 from rdflib import Dataset, Graph, Variable
 from rdflib.plugins.sparql.evaluate import evalQuery
 
+from cdkg.engine import functions
 from cdkg.errors import BadQuery, QuerySyntaxError
 from cdkg.kg import oxi
-from cdkg.sparql import fullread, guard, negotiation
+from cdkg.sparql import fullread, guard, lexer, negotiation, wdqs, wdqs_services
 from cdkg.sparql.federation import guarded_services, join_bgps_lazily
 from cdkg.sparql.negotiation import Format
 from cdkg.sparql.prefixes import PREFIXES
@@ -115,6 +121,11 @@ def answer(
     if admitted.form in ("SELECT", "ASK"):
         forms = negotiation.RESULT_FORMATS
     chosen = negotiation.negotiate(request.accept, forms, request.format)
+    text, called = request.text, functions.GEO_FUNCTIONS
+    if admitted.wdqs:
+        text = wdqs.rewrite(request.text, PREFIXES)
+        _local_only(text, text != request.text, admitted, remote)
+        called = functions.with_labels(store, _default_graphs(request, admitted))
     if admitted.services and federation is not None:
         return _federated(federation, request, limits, chosen, graphs)
     if remote is not None:
@@ -125,13 +136,23 @@ def answer(
         return write_evaluated(evaluated, admitted.form, chosen, limits.max_rows)
     try:
         result = store.query(
-            request.text,
+            text,
             base_iri=request.base,
             prefixes=PREFIXES,
+            custom_functions=called,
             **dataset_options(request, admitted, graphs),
         )
     except SyntaxError as err:
-        raise _syntax_error(err) from None
+        raise _syntax_error(err, rewritten=text != request.text) from None
+    except RuntimeError as err:  # a function Oxigraph was not given: the query's fault
+        if not str(err).startswith("The custom function"):
+            raise
+        raise BadQuery(
+            f"{err}: this endpoint answers SPARQL's own functions and "
+            + ", ".join(f"<{iri}>" for iri in sorted(wdqs_services.FUNCTIONS) if "urn:" not in iri),
+            hint="check the function's IRI and its prefix (geof: is WDQS's "
+            "http://www.opengis.net/def/geosparql/function/)",
+        ) from None
     except ValueError as err:  # a base IRI or graph IRI Oxigraph refuses
         raise BadQuery(str(err), hint="check the base and graph IRIs of the request") from None
     return write(result, chosen, limits.max_rows)
@@ -151,6 +172,37 @@ def dataset_options(
     if admitted.from_graphs or admitted.from_named:
         return {}  # Oxigraph applies the query's own dataset clause
     return {"use_default_graph_as_union": True}
+
+
+def _default_graphs(request: QueryRequest, admitted: guard.Admitted) -> tuple[str, ...] | None:
+    """The graphs of a query's default graph (:func:`dataset_options`); None for the union."""
+    if request.default_graphs or request.named_graphs:
+        return request.default_graphs
+    if admitted.from_graphs or admitted.from_named:
+        return admitted.from_graphs
+    return None
+
+
+def _local_only(text: str, changed: bool, admitted: guard.Admitted, remote: Any) -> None:
+    """Refuse a rewritten WDQS query that another engine would evaluate (an external store, or
+    rdflib for a SERVICE to another endpoint): cdkg's functions answer it only in Oxigraph. A
+    text for Oxigraph with a SERVICE left is refused too: Oxigraph would call it."""
+    if changed and (admitted.services or remote is not None):
+        where = "a SERVICE to another endpoint" if admitted.services else "an external store"
+        raise BadQuery(
+            "SERVICE wikibase:label, wikibase:around, wikibase:box and Blazegraph's query "
+            "hints are answered by cdkg's embedded store alone, and this query would be "
+            f"evaluated by {where}",
+            hint="run them in a query of their own, on a server with the embedded store (cdkg "
+            "serve without --store URL); a label service inside the other endpoint's SERVICE "
+            "is sent to it as written",
+            spec="https://www.mediawiki.org/wiki/Wikidata_Query_Service/User_Manual",
+        )
+    if not admitted.services and lexer.mentions_service(text):
+        raise BadQuery(
+            "the query's WDQS services could not all be rewritten: one is left as a SERVICE",
+            hint="write each SERVICE wikibase:label / around / box as a plain group of triples",
+        )
 
 
 def write(result: Any, chosen: Format, max_rows: int) -> Answer:
@@ -204,17 +256,21 @@ def _prefixes(chosen: Format, lines: bytes) -> dict[str, str] | None:
     return {p: ns for p, ns in PREFIXES.items() if b"<" + ns.encode() in lines}
 
 
-def _syntax_error(err: SyntaxError) -> QuerySyntaxError:
+def _syntax_error(err: SyntaxError, *, rewritten: bool = False) -> QuerySyntaxError:
     """Oxigraph's syntax error ("error at LINE:COLUMN: what it expected") as ours."""
     found = _AT.match(str(err))
     line, column, said = (int(found[1]), int(found[2]), found[3]) if found else (1, 1, str(err))
-    return QuerySyntaxError(
-        said,
-        line=line,
-        column=column,
-        hint="check the query at that line and column; every prefix the query uses must be "
-        "declared with PREFIX (rdflib's usual ones and the Wikidata Query Service's need not)",
+    hint = (
+        "check the query at that line and column; every prefix the query uses must be "
+        "declared with PREFIX (rdflib's usual ones and the Wikidata Query Service's need not)"
     )
+    if rewritten:
+        hint += (
+            "; the WDQS services were rewritten first (their lines kept, the columns after them "
+            "may differ): a variable the label or around service binds must not be bound "
+            "elsewhere in its group"
+        )
+    return QuerySyntaxError(said, line=line, column=column, hint=hint)
 
 
 _AT = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)

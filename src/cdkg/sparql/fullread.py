@@ -24,6 +24,7 @@ from rdflib.plugins.sparql.sparql import Query
 from cdkg.errors import BadQuery, Forbidden, QuerySyntaxError
 from cdkg.sparql import lexer, refusals
 from cdkg.sparql.prefixes import WDQS_PREFIXES
+from cdkg.sparql.wdqs_services import LOCAL_SERVICES
 
 #: rdflib's own reading of a SERVICE clause (``evalServiceQuery``): it calls the IRI this regex
 #: captures from the clause's *text*, not the parsed IRI. A SERVICE is admitted only when the two
@@ -128,10 +129,29 @@ def walk(node: Any) -> Iterator[CompValue]:
 
 
 def _check_services(algebra: CompValue, allowed: set[str]) -> None:
+    """Refuse each SERVICE but the allow-listed ones. WDQS's label, around and box services
+    inside an allow-listed SERVICE are the remote endpoint's to answer (rdflib sends the clause's
+    text); anywhere else they are answered here, but only in a text read as tokens."""
+    nested = {
+        id(inner)
+        for node in walk(algebra)
+        if node.name == "ServiceGraphPattern"
+        for inner in walk(dict.get(node, "graph"))
+        if inner.name == "ServiceGraphPattern"
+    }
     for node in walk(algebra):
         if node.name != "ServiceGraphPattern":
             continue
         term = dict.get(node, "term")
+        if str(term) in LOCAL_SERVICES:
+            if id(node) in nested:
+                continue
+            raise BadQuery(
+                f"SERVICE <{term}> is answered here as WDQS answers it, but only in a query "
+                "text that reads as SPARQL tokens, and this one does not",
+                hint="check the query's strings, IRIs and comments: the text has a character "
+                "no SPARQL token holds there",
+            )
         if not isinstance(term, URIRef):
             raise refusals.variable_service()
         if str(term) not in allowed:

@@ -30,17 +30,20 @@ from cdkg.names import ABSOLUTE_IRI
 from cdkg.sparql import lexer, refusals
 from cdkg.sparql.fullread import read_fully, walk
 from cdkg.sparql.refusals import MAX_NESTING, MAX_OPERATORS, MAX_QUERY_CHARS
+from cdkg.sparql.wdqs_services import HINTS, LOCAL_SERVICES
 
 
 @dataclass(frozen=True)
 class Admitted:
-    """A query that may run: its form, its own dataset clause, and the (allow-listed) SERVICE
-    endpoints it calls."""
+    """A query that may run: its form, its own dataset clause, the (allow-listed) SERVICE
+    endpoints it calls, and whether it uses what WDQS answers itself (its label, around and box
+    services, its query hints), which :mod:`cdkg.sparql.wdqs` rewrites before it runs."""
 
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
     from_graphs: tuple[str, ...] = ()  # FROM
     from_named: tuple[str, ...] = ()  # FROM NAMED
     services: tuple[str, ...] = ()
+    wdqs: bool = False
 
 
 def screen(text: str) -> None:
@@ -77,6 +80,7 @@ def admit(
     ``allow_service`` (403), a FROM naming a graph not in ``graphs`` (403), a text whose readings
     with and without its code point escapes differ (400). ``prefixes`` are those a query may use
     undeclared (the engine's). A text that is no sequence of tokens is read by :func:`read_fully`.
+    WDQS's label, around and box services call nothing outside: they are admitted, and flagged.
     """
     screen(text)
     known = prefixes or {}
@@ -92,6 +96,7 @@ def admit(
                     for node in walk(full.query.algebra)
                     if node.name == "ServiceGraphPattern"
                 }
+                - LOCAL_SERVICES
             )
         )
         return Admitted(full.form, full.from_graphs, full.from_named, services)
@@ -103,7 +108,7 @@ def admit(
             spec=f"{SPARQL_QUERY}#codepointEscape",
         )
     (reading,) = readings
-    form, from_graphs, from_named, services, operators, undeclared = reading
+    form, from_graphs, from_named, services, operators, undeclared, hints = reading
     if operators > MAX_OPERATORS:
         raise BadQuery(
             f"the query holds {operators:,} operators (+ - * / || && | ^ and comparisons); "
@@ -129,7 +134,8 @@ def admit(
     if form not in QUERY_FORMS:
         raise refusals.update()
     allowed = set(allow_service)
-    for endpoint in services:
+    remote = tuple(endpoint for endpoint in services if endpoint not in LOCAL_SERVICES)
+    for endpoint in remote:
         if endpoint.startswith(("?", "$")):
             raise refusals.variable_service()
         if endpoint not in allowed:
@@ -138,10 +144,13 @@ def admit(
     for iri in (*from_graphs, *from_named):
         if iri not in held:
             raise refusals.graph_not_held(iri, held)
-    return Admitted(form, from_graphs, from_named, services)
+    wdqs = hints or len(remote) < len(services)
+    return Admitted(form, from_graphs, from_named, remote, wdqs)
 
 
-_Reading = tuple[str | None, tuple[str, ...], tuple[str, ...], tuple[str, ...], int, str | None]
+_Reading = tuple[
+    str | None, tuple[str, ...], tuple[str, ...], tuple[str, ...], int, str | None, bool
+]
 #: Tokens that join two operands: a long enough chain of them (``1+1+...``) overflows the stack
 #: of Oxigraph's recursive parser and evaluator, which ends the process (docs/security.md).
 _OPERATORS = frozenset({"+", "-", "*", "/", "||", "&&", "|", "^", "=", "!=", "<", ">", "<=", ">="})
@@ -149,8 +158,9 @@ _OPERATORS = frozenset({"+", "-", "*", "/", "||", "&&", "|", "^", "=", "!=", "<"
 
 def _read_tokens(text: str, known: dict[str, str]) -> _Reading:
     """The decisions one reading of ``text`` makes: its first operation keyword, its FROM and
-    FROM NAMED graphs, and its SERVICE endpoints (an IRI, or the variable as written; an endpoint
-    that is no absolute IRI is returned as written, and refused)."""
+    FROM NAMED graphs, its SERVICE endpoints (an IRI, or the variable as written; an endpoint
+    that is no absolute IRI is returned as written, and refused), and whether it names a query
+    hint."""
     found = list(lexer.tokens(text))
     prefixes = dict(known)
     form: str | None = None
@@ -158,16 +168,19 @@ def _read_tokens(text: str, known: dict[str, str]) -> _Reading:
     from_named: list[str] = []
     services: list[str] = []
     undeclared: str | None = None
+    hints = False
     operators = sum(1 for token in found if token.kind == "PUNCT" and token.text in _OPERATORS)
     for i, token in enumerate(found):
         word = token.keyword()
         if word == "PREFIX" and i + 2 < len(found) and found[i + 1].kind == "PNAME":
             if found[i + 2].kind == "IRI":
                 prefixes[found[i + 1].text.split(":", 1)[0]] = found[i + 2].text[1:-1]
-        elif token.kind == "PNAME" and undeclared is None:
+        elif token.kind == "PNAME":
             prefix = token.text.split(":", 1)[0]
-            if prefix not in prefixes and not (i and found[i - 1].keyword() == "PREFIX"):
+            declaring = i and found[i - 1].keyword() == "PREFIX"
+            if undeclared is None and prefix not in prefixes and not declaring:
                 undeclared = prefix
+            hints = hints or (not declaring and _target(token, prefixes).startswith(HINTS))
         elif form is None and (word in QUERY_FORMS or word in _UPDATE_KEYWORDS):
             form = word
         elif word == "SERVICE":
@@ -182,7 +195,13 @@ def _read_tokens(text: str, known: dict[str, str]) -> _Reading:
             iri = _target(found[j], prefixes) if j < len(found) else ""
             (from_named if named else from_graphs).append(iri)
     services_ = tuple(sorted(set(services)))
-    return form, tuple(from_graphs), tuple(from_named), services_, operators, undeclared
+    hints = hints or any(
+        t.kind == "IRI"
+        and t.text[1:].startswith(HINTS)
+        and (i < 2 or found[i - 2].keyword() != "PREFIX")
+        for i, t in enumerate(found)
+    )
+    return form, tuple(from_graphs), tuple(from_named), services_, operators, undeclared, hints
 
 
 def _after_prologue(text: str) -> tuple[int, int]:

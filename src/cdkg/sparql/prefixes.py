@@ -10,26 +10,63 @@ from rdflib.namespace import NamespaceManager
 
 from cdkg.sparql import lexer
 
-#: Prefixes a query may use undeclared, beyond rdflib's own (``rdfs:``, ``skos:``, ``geo:``, ...):
-#: those the Wikidata Query Service predeclares for Wikidata's vocabulary, so that a WDQS query
-#: runs here unchanged against the Wikidata-shaped view (:mod:`cdkg.kg.views`). ``schema:`` keeps
-#: rdflib's ``https://schema.org/``; WDQS's is ``http://schema.org/``: declare it as WDQS does.
+#: The prefixes the Wikidata Query Service predeclares, so that a WDQS query runs here unchanged
+#: against the Wikidata-shaped view (:mod:`cdkg.kg.views`). The list is WDQS's own, as its code
+#: declares it (wikimedia/wikidata-query-rdf: ``WikibaseContextListener.addPrefixes``, with the
+#: property kinds of ``PropertyType`` and the entity, statement, value and reference namespaces of
+#: ``DefaultUrisScheme``), plus those of Blazegraph, its engine (``PrefixDeclProcessor``:
+#: ``hint``, ``bd``, ``bds``, ``fn``, ``sesame``). ``schema:`` is WDQS's ``http://schema.org/``
+#: (the view's ``schema:name``), not rdflib's ``https://schema.org/`` (cdkg's own files, which
+#: declare it). ``geof:`` is WDQS's ``http://www.opengis.net/def/geosparql/function/``, which is not
+#: GeoSPARQL's ``http://www.opengis.net/def/function/geosparql/``: cdkg answers both
+#: (:mod:`cdkg.engine.functions`).
 WDQS_PREFIXES = {
     "wd": "http://www.wikidata.org/entity/",
+    "wdata": "http://www.wikidata.org/wiki/Special:EntityData/",
     "wds": "http://www.wikidata.org/entity/statement/",
-    "wdt": "http://www.wikidata.org/prop/direct/",
+    "wdv": "http://www.wikidata.org/value/",
+    "wdref": "http://www.wikidata.org/reference/",
     "p": "http://www.wikidata.org/prop/",
+    "wdt": "http://www.wikidata.org/prop/direct/",
+    "wdtn": "http://www.wikidata.org/prop/direct-normalized/",
     "ps": "http://www.wikidata.org/prop/statement/",
+    "psv": "http://www.wikidata.org/prop/statement/value/",
+    "psn": "http://www.wikidata.org/prop/statement/value-normalized/",
     "pq": "http://www.wikidata.org/prop/qualifier/",
+    "pqv": "http://www.wikidata.org/prop/qualifier/value/",
+    "pqn": "http://www.wikidata.org/prop/qualifier/value-normalized/",
     "pr": "http://www.wikidata.org/prop/reference/",
+    "prv": "http://www.wikidata.org/prop/reference/value/",
+    "prn": "http://www.wikidata.org/prop/reference/value-normalized/",
+    "wdno": "http://www.wikidata.org/prop/novalue/",
     "wikibase": "http://wikiba.se/ontology#",
+    "schema": "http://schema.org/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "geo": "http://www.opengis.net/ont/geosparql#",
+    "geof": "http://www.opengis.net/def/geosparql/function/",
+    "mediawiki": "https://www.mediawiki.org/ontology#",
+    "mwapi": "https://www.mediawiki.org/ontology#API/",
+    "gas": "http://www.bigdata.com/rdf/gas#",
+    "ontolex": "http://www.w3.org/ns/lemon/ontolex#",
+    "dct": "http://purl.org/dc/terms/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "fn": "http://www.w3.org/2005/xpath-functions#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "sesame": "http://www.openrdf.org/schema/sesame#",
+    "hint": "http://www.bigdata.com/queryHints#",
     "bd": "http://www.bigdata.com/rdf#",
+    "bds": "http://www.bigdata.com/rdf/search#",
 }
 
 
-#: Prefixes a query may use without declaring them: rdflib's usual ones (``rdfs:``, ``skos:``,
-#: ``geo:``, ``schema:``, ...) and those the Wikidata Query Service predeclares (``wd:``, ``wdt:``,
-#: ...), so that a WDQS query runs unchanged over the Wikidata-shaped view.
+#: Prefixes a query may use without declaring them: rdflib's usual ones (``dcterms:``, ``sh:``,
+#: ``void:``, ...) and those the Wikidata Query Service predeclares (``wd:``, ``wdt:``, ...), WDQS's
+#: where the two differ (``schema:``), so that a WDQS query runs unchanged over the Wikidata view.
 PREFIXES = {
     **{prefix: str(ns) for prefix, ns in NamespaceManager(Graph()).namespaces() if prefix},
     **WDQS_PREFIXES,

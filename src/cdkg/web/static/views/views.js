@@ -49,8 +49,11 @@ const cdkgViews = (() => {
     }));
   }
 
-  /* The coordinate groups of a result: X_lat/X_long pairs (also lat/lon/lng) and WKT points. */
-  function coordinateGroups(vars) {
+  const WKT = "http://www.opengis.net/ont/geosparql#wktLiteral";
+
+  /* The coordinate groups of a result: X_lat/X_long pairs (also lat/lon/lng), and WKT points:
+     every column holding a geo:wktLiteral, whatever its name, as WDQS's map reads a result. */
+  function coordinateGroups(vars, rows) {
     const groups = [];
     for (const v of vars) {
       const m = /^(.*?)_?lat(itude)?$/i.exec(v);
@@ -59,7 +62,8 @@ const cdkgViews = (() => {
       const lng = vars.find((w) => new RegExp("^" + prefix + "_?(long|lon|lng|longitude)$", "i").test(w));
       if (lng) groups.push({prefix, lat: v, lng});
     }
-    for (const v of vars) if (/(coord|wkt|location|point)/i.test(v)) groups.push({prefix: v, wkt: v});
+    const typed = (v) => rows.some((r) => r[v] && r[v].datatype === WKT);
+    for (const v of vars) if (typed(v) || /(coord|wkt|location|point)/i.test(v)) groups.push({prefix: v, wkt: v});
     return groups;
   }
 
@@ -92,7 +96,7 @@ const cdkgViews = (() => {
   /* One item per row: its points, year, period, kind, region, civilisation and provenance. */
   function itemsOf(result, periods) {
     const {vars, rows} = result;
-    const groups = coordinateGroups(vars);
+    const groups = coordinateGroups(vars, rows);
     const yearVar = vars.find((v) => /year$/i.test(v)) ||
       vars.find((v) => rows.some((r) => r[v] && /(gYear|date|dateTime)$/.test(r[v].datatype || "")));
     const value = (row, name) => (row[name] ? row[name].value : "");
