@@ -518,3 +518,19 @@ def test_wdqs_services_beside_another_endpoint_are_refused_before_any_call() -> 
     response = app.test_client().post("/sparql", data={"query": text})
     assert response.status_code == 400, response.get_data(as_text=True)
     assert "another endpoint" in response.json["error"]["message"]  # type: ignore[index]
+
+
+def test_the_service_description_names_the_functions(client: FlaskClient) -> None:
+    """SPARQL 1.1 Service Description §3.4: each extension function, as an sd:Function."""
+    response = client.get("/sparql", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    described = Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    found = select(described, f"?s <{sd}extensionFunction> ?f . ?f a <{sd}Function>", "f")
+    assert {f for (f,) in found} == {
+        "http://www.opengis.net/def/geosparql/function/distance",
+        "http://www.opengis.net/def/geosparql/function/latitude",
+        "http://www.opengis.net/def/geosparql/function/longitude",
+        "http://www.opengis.net/def/geosparql/function/globe",
+        "http://www.opengis.net/def/function/geosparql/distance",
+    }

@@ -22,6 +22,7 @@ from cdkg.engine.evaluate import serialize_rdflib
 from cdkg.kg import void as voids
 from cdkg.kg.dumps import DOWNLOADS
 from cdkg.sparql import negotiation
+from cdkg.sparql.wdqs_services import FUNCTIONS
 from cdkg.web.state import Endpoint
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -119,6 +120,10 @@ def service_description(descriptions: Descriptions, base: str) -> Graph:
     for fmt in (*negotiation.RESULT_FORMATS, *negotiation.GRAPH_FORMATS):
         if fmt.iri:
             out.add((service, SD.resultFormat, URIRef(fmt.iri)))
+    for function in sorted(FUNCTIONS):
+        if not function.startswith("urn:"):  # the rewriting's internal ones are not offered
+            out.add((service, SD.extensionFunction, URIRef(function)))
+            out.add((URIRef(function), RDF.type, SD.Function))
     out.add((service, RDFS.seeAlso, URIRef(f"{base}void")))
     dataset, default = URIRef(f"{base}void#cdkg"), BNode("default")
     out.add((service, SD.defaultDataset, dataset))
