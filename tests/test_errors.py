@@ -23,6 +23,7 @@ from cdkg.errors import CdkgError
         (errors.UnsupportedMediaType("no"), 415, 2),
         (errors.QueryTimeout("slow"), 503, 2),
         (errors.ServiceUnavailable("down"), 503, 2),
+        (errors.CannotListen("port 8000 is in use"), 500, 2),
     ],
 )
 def test_status_and_exit_code(error: CdkgError, status: int, exit_code: int) -> None:

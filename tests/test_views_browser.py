@@ -291,6 +291,9 @@ SEARCHES = [
     ("Esfahan", "city/isfahan"),
     ("تفليس", "city/tbilisi"),
     ("كوالا لامپور", "city/kuala-lumpur"),
+    ("Eṣfahān", "city/isfahan"),
+    ("\ufe8d\ufebb\ufed4\ufeec\ufe8e\ufee5", "city/isfahan"),  # pasted from a PDF: ﺍﺻﻔﻬﺎﻥ
+    ("شبان", "city/xian"),  # the paper's misprint, Table 1 line 921
 ]
 
 
@@ -302,4 +305,11 @@ def test_search_page_finds_by_variant_spellings(page, server, shots):
         page.wait_for_function("() => window.cdkgSearch.done", timeout=120_000)
         found = page.evaluate("() => window.cdkgSearch.results")
         assert found[:1] == [ID + expected], typed
+        # each result links to its page on this server, not to its w3id.org IRI
+        links = page.evaluate("() => window.cdkgSearch.links")
+        assert links[:1] == ["/id/" + expected], typed
+    printed = page.get_attribute("#results a.printed-line", "href")
+    assert printed == "/source/paper#L921"  # the misprint's line, in the source viewer
+    page.click("#results a.entity")
+    page.wait_for_url(server.url + "/id/city/xian")
     page.screenshot(path=shots / "search.png")

@@ -31,15 +31,15 @@ from cdkg.kg.graph import (
 from cdkg.kg.validate import load_checks, load_shapes, validate
 from cdkg.resources import kg_dir
 from cdkg.sparql.prefixes import PREFIXES
-from cdkg.sparql.table import FORMATS, table
+from cdkg.sparql.table import FORMATS, add_width_argument, table, terminal_width
 
 EPILOG = """exit codes:
   0  success (validate: the data conforms)
   1  validate: the data does not conform; load: the data does not conform (nothing is
      sent), or the store's triple counts differ from ours; release: the data does not
      conform (nothing is written)
-  2  bad usage, an unknown query or parameter, or a file that cannot be loaded
-     (the message names the file and line)
+  2  bad usage, an unknown query or parameter, a file that cannot be loaded
+     (the message names the file and line), or a port serve cannot listen on
 """
 
 
@@ -132,6 +132,7 @@ def _configure_query(parser: argparse.ArgumentParser) -> None:
         help="table (for people), or a format the endpoint answers in, by its short name; "
         "the bytes are the endpoint's own (default: table)",
     )
+    add_width_argument(parser)
     parser.add_argument(
         "--graph",
         metavar="IRI=PATH",
@@ -194,7 +195,8 @@ def _run_query(args: argparse.Namespace) -> int:
     if args.format == "table" and answer.media_type == "application/sparql-results+json":
         # the prefixes the loaded files declare, then the engine's own
         declared = {prefix: str(ns) for prefix, ns in dataset.namespaces() if prefix}
-        sys.stdout.write(table(answer.body, {**declared, **PREFIXES}))
+        width = terminal_width(args.width)
+        sys.stdout.write(table(answer.body, {**declared, **PREFIXES}, width))
     else:
         sys.stdout.buffer.write(answer.body)
         sys.stdout.flush()

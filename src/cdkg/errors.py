@@ -183,6 +183,11 @@ class QuerySyntaxError(BadQuery):
         return body
 
 
+class CannotListen(CdkgError):
+    """``cdkg serve`` cannot listen where it was told to: the port is taken, or not ours to take.
+    A usage error (exit 2): another port or address fixes it."""
+
+
 class NotFound(CdkgError):
     """No resource at this path."""
 

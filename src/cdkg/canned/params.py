@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from rdflib import XSD, Literal, URIRef
 from rdflib.term import Identifier
 
+from cdkg.canned.normalise import nfkc
 from cdkg.names import ABSOLUTE_IRI, ID
 
 #: A bare identifier, taken relative to the cdkg id namespace (e.g. ``tehran``).
@@ -51,6 +52,10 @@ class Param:
             return Literal(raw.strip(), datatype=XSD.gYear)
         if self.type == "enum" and raw not in self.allowed:
             raise ValueError(f"{raw!r} is not one of: {', '.join(self.allowed)}")
+        if self.type == "string":
+            # read in NFKC (cdkg.canned.normalise): SPARQL cannot, and text pasted from a PDF
+            # (Arabic presentation forms) would match nothing; no literal in the graph changes
+            return Literal(nfkc(raw))
         return Literal(raw)
 
     def describe_type(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from cdkg.kg.graph import load_graph
 from cdkg.scholarly.audit import COLUMNS, VERDICT_MEANINGS, Finding, Verdict, run_audit
+from cdkg.sparql.table import add_width_argument, columns, terminal_width
 
 FORMATS = ("table", "csv", "json")
 
@@ -50,17 +51,11 @@ def by_verdict(findings: Sequence[Finding]) -> list[tuple[Verdict, list[Finding]
     return [(v, [f for f in findings if f.agrees is v]) for v in READING_ORDER]
 
 
-def to_table(findings: Sequence[Finding]) -> str:
+def to_table(findings: Sequence[Finding], width: int = 0) -> str:
     """The audit for a terminal: disagreements first, then what the source cannot settle, then
-    the agreements; each group in the audit's order."""
+    the agreements; each group in the audit's order; fitted to ``width`` columns (0: no limit)."""
     ranked = [f for _, group in by_verdict(findings) for f in group]
-    rows = [list(COLUMNS)] + [list(f.row().values()) for f in ranked]
-    widths = [min(max(len(r[i]) for r in rows), 70) for i in range(len(COLUMNS))]
-    lines = []
-    for n, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    lines = columns(COLUMNS, [list(f.row().values()) for f in ranked], width)
     disagree = sum(f.agrees is Verdict.FALSE for f in findings)
     unknown = sum(f.agrees is Verdict.UNKNOWN for f in findings)
     lines.append(
@@ -71,12 +66,13 @@ def to_table(findings: Sequence[Finding]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(findings: Sequence[Finding], fmt: str) -> str:
+def render(findings: Sequence[Finding], fmt: str, width: int = 0) -> str:
+    """The audit in ``fmt``; a table is fitted to ``width`` columns (0: no limit)."""
     if fmt == "csv":
         return to_csv(findings)
     if fmt == "json":
         return json.dumps(to_json(findings), indent=2, ensure_ascii=False) + "\n"
-    return to_table(findings)
+    return to_table(findings, width)
 
 
 # -- the command ----------------------------------------------------------------------------------
@@ -84,9 +80,10 @@ def render(findings: Sequence[Finding], fmt: str) -> str:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", "-f", choices=FORMATS, default="table")
+    add_width_argument(parser)
 
 
 def main(args: argparse.Namespace) -> int:
     findings = run_audit(load_graph())
-    sys.stdout.write(render(findings, args.format))
+    sys.stdout.write(render(findings, args.format, terminal_width(args.width)))
     return 0

@@ -8,10 +8,12 @@ the server's threads. granian (Rust) answers a constant page 2.4x as fast, but i
 malformed request line with an empty plain-text 400 of its own, where cdkg promises its JSON error
 (docs/architecture.md, "The HTTP server").
 
-Start-up order (refuse early, serve only what conforms): load the files (a file that is not
-well-formed names the file and line; exit 2), validate the cdkg graph and the extra graphs that use
-cdkg terms with the SHACL shapes and ``*-violation.rq`` checks (:mod:`cdkg.kg.snapshot`; a report on
-stderr and exit 1 if they do not conform), build the app (the engine warms up), then listen.
+Start-up order (refuse early, serve only what conforms): check that the address can be listened
+on (a busy port is one line naming it and ``--port``, exit 2: :class:`cdkg.errors.CannotListen`),
+load the files (a file that is not well-formed names the file and line; exit 2), validate the cdkg
+graph and the extra graphs that use cdkg terms with the SHACL shapes and ``*-violation.rq`` checks
+(:mod:`cdkg.kg.snapshot`; a report on stderr and exit 1 if they do not conform), build the app (the
+engine warms up), then listen.
 ``SIGHUP`` does it all again in the background and swaps to the new app only if the data loads and
 conforms (:mod:`cdkg.web.reload`).
 """
@@ -19,8 +21,10 @@ conforms (:mod:`cdkg.web.reload`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +37,7 @@ from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.task import ErrorTask, Task, WSGITask
 from waitress.utilities import RequestEntityTooLarge
 
+from cdkg.errors import CannotListen
 from cdkg.kg.graph import kg_files
 from cdkg.kg.snapshot import NotConforming, load_snapshot
 from cdkg.kg.validate import load_checks, load_shapes
@@ -53,11 +58,14 @@ EXTRA_THREADS = 48
 def serve(
     settings: Settings, files: Sequence[Path] | None = None, shapes: Path | None = None
 ) -> int:
-    """Serve until interrupted; returns the exit code (1 if the graph does not conform).
+    """Serve until interrupted; returns the exit code (1 if the graph does not conform); raises
+    :class:`CannotListen` if the port is taken.
 
     ``files`` replace the shipped ontology and data; ``shapes`` is a directory of shapes
     (``*.ttl``) and checks (``checks/*-violation.rq``) replacing the shipped ``shapes/``.
     """
+    # a busy port is refused before the graph is loaded and validated, not after
+    check_listen(settings.host, settings.port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     files = list(kg_files() if files is None else files)
     rules, checks = load_shapes(shapes), load_checks(shapes / "checks" if shapes else None)
@@ -89,17 +97,21 @@ def serve(
         return create_app(settings, dataset, files=files, queries=state.queries)
 
     Reloader(wsgi, load, make_app).install()
-    server = create_server(
-        wsgi,
-        host=settings.host,
-        port=settings.port,
-        threads=state.engine.slots + EXTRA_THREADS,
-        # waitress buffers a whole body before the app sees it. Up to this size it reads the body
-        # and the app answers 413 on a connection that stays open; beyond it, waitress reads no
-        # body and _Channel has the app answer 413 all the same, then closes the connection.
-        max_request_body_size=max(settings.max_body * 4, 1 << 20),
-        ident="cdkg",
-    )
+    try:
+        server = create_server(
+            wsgi,
+            host=settings.host,
+            port=settings.port,
+            threads=state.engine.slots + EXTRA_THREADS,
+            # waitress buffers a whole body before the app sees it. Up to this size it reads the
+            # body and the app answers 413 on a connection that stays open; beyond it, waitress
+            # reads no body and _Channel has the app answer 413 all the same, then closes the
+            # connection.
+            max_request_body_size=max(settings.max_body * 4, 1 << 20),
+            ident="cdkg",
+        )
+    except OSError as err:  # taken since check_listen looked
+        raise cannot_listen(err, settings.host, settings.port) from None
     listeners = (server.map or {}).values() if isinstance(server, MultiSocketServer) else [server]
     for listener in listeners:
         if isinstance(listener, BaseWSGIServer):
@@ -108,6 +120,54 @@ def serve(
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     return 0
+
+
+def check_listen(host: str, port: int) -> None:
+    """Raise :class:`CannotListen` if ``cdkg serve`` could not listen on ``host``:``port`` now."""
+    if port != 0 and (err := _bind_error(host, port)) is not None:
+        raise cannot_listen(err, host, port)
+
+
+def _bind_error(host: str, port: int) -> OSError | None:
+    """Why a listening socket on ``host``:``port`` cannot be bound, or None if it can. Bound as
+    waitress binds (every address ``host`` names, SO_REUSEADDR set), so that what this refuses
+    waitress would refuse, and a port left in TIME_WAIT by a server just stopped is not."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as err:
+        return err
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as err:
+                return err
+    return None
+
+
+def cannot_listen(err: OSError, host: str, port: int) -> CannotListen:
+    """The one line that says why ``cdkg serve`` cannot listen, and how to choose otherwise: a
+    traceback would bury it (the CLI prints a :class:`CdkgError` as one line and exits 2)."""
+    if err.errno == errno.EADDRINUSE:
+        free = next(
+            (p for p in range(port + 1, min(port + 100, 65535) + 1) if not _bind_error(host, p)),
+            None,
+        )
+        example = f", e.g. cdkg serve --port {free}" if free else ""
+        return CannotListen(
+            f"port {port} on {host} is in use (another cdkg serve?): "
+            f"pick another with --port (or CDKG_PORT){example}"
+        )
+    if err.errno == errno.EACCES:
+        return CannotListen(
+            f"no permission to listen on port {port} of {host} (ports below 1024 need privileges): "
+            "pick another with --port (or CDKG_PORT), e.g. cdkg serve --port 8000"
+        )
+    return CannotListen(
+        f"cannot listen on {host}:{port} ({err.strerror or err}): "
+        "pick another address with --host or another port with --port"
+    )
 
 
 class _TooLargeTask(WSGITask):

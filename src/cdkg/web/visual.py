@@ -17,6 +17,7 @@ import re
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from cdkg.names import ID
 from cdkg.web.state import endpoint
 
 bp = Blueprint("visual", __name__)
@@ -88,4 +89,13 @@ def view(view: str) -> str:
 
 @bp.route("/views/search")
 def search() -> str:
-    return render_template("search.html", version=endpoint().version, views=VIEWS)
+    """The search box. Its results link to this server's pages, not to the entities' w3id.org
+    IRIs: those are names (they resolve once w3id.org redirects them), the pages are here."""
+    config = {
+        "url": url_for("canned.run", name="search"),
+        "ids": ID,
+        # the entity pages are /id/<rest> (cdkg.web.entity): the prefix, under any script root
+        "pages": url_for("entity.entity", rest="-").removesuffix("-"),
+        "viewer": url_for("source.paper"),
+    }
+    return render_template("search.html", version=endpoint().version, views=VIEWS, config=config)

@@ -8,6 +8,12 @@
   const status = document.getElementById("status");
   window.cdkgSearch = {done: false, results: []};
 
+  // An entity's page on this server: its w3id.org IRI is its name, and resolves only once
+  // w3id.org redirects it; /id/... is here now.
+  function page(id) {
+    return id.startsWith(config.ids) ? config.pages + id.slice(config.ids.length) : id;
+  }
+
   async function run(q) {
     window.cdkgSearch = {done: false, results: []};
     list.replaceChildren();
@@ -24,7 +30,7 @@
     for (const [id, row] of seen) {
       const item = document.createElement("li");
       const link = document.createElement("a");
-      link.href = id;
+      link.href = page(id);
       link.className = "entity";
       link.textContent = row.label_en ? row.label_en.value : id;
       item.appendChild(link);
@@ -37,12 +43,24 @@
       }
       const kind = document.createElement("span");
       kind.className = "muted";
-      kind.textContent = ` (${row.class.value.split("#").pop()}; matched «\u2068${row.matched.value}\u2069»)`;
+      kind.textContent = ` (${row.class.value.split("#").pop()}; matched «\u2068${row.matched.value}\u2069»`;
       item.appendChild(kind);
+      if (row.printed_line) {
+        // the paper's own spelling (a misprint, or a variant): say so, and link its line
+        const line = row.printed_line.value;
+        kind.appendChild(document.createTextNode(", as the paper prints it, "));
+        const at = document.createElement("a");
+        at.className = "printed-line";
+        at.href = `${config.viewer}#L${line}`;
+        at.textContent = `line ${line}`;
+        kind.appendChild(at);
+      }
+      kind.appendChild(document.createTextNode(")"));
       list.appendChild(item);
     }
     status.textContent = `${seen.size} found for «${q}»`;
-    window.cdkgSearch = {done: true, results: [...seen.keys()]};
+    const links = [...list.querySelectorAll("a.entity")].map((a) => a.getAttribute("href"));
+    window.cdkgSearch = {done: true, results: [...seen.keys()], links};
   }
 
   form.addEventListener("submit", (event) => {
