@@ -1,9 +1,11 @@
 """A private Virtuoso for the external-store tests (a pytest plugin, named in ``conftest.py``).
 
-``virtuoso`` is session-scoped: Debian's ``virtuoso-t`` started from a copy of the packaged
-``virtuoso.ini`` in a temporary directory, listening on loopback on two free ports (SQL and
-HTTP), with a fresh random ``dba`` password set through ``isql``; it is killed at the end of the
-session. How and why: ``docs/external-store.md`` (its worked example runs one).
+``virtuoso`` is session-scoped and started by ``scripts/virtuoso start``, the one command
+``docs/external-store.md`` gives for a private instance: so the recipe readers follow is the one
+the tests run. The script writes its own ``virtuoso.ini`` in a temporary directory, listens on
+loopback on two free ports (SQL and HTTP), sets a fresh random ``dba`` password and writes the URLs
+and credentials to ``store.env``, which :func:`start_virtuoso` reads. ``scripts/virtuoso stop``
+ends it at the end of the session.
 
 Without ``/usr/bin/virtuoso-t`` the tests that use it are skipped, except in CI (``CI=true``),
 where a missing Virtuoso is a failure: ``scripts/test`` installs ``virtuoso-opensource``.
@@ -13,24 +15,22 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "scripts" / "virtuoso"
 VIRTUOSO = Path("/usr/bin/virtuoso-t")
 ISQL = Path("/usr/bin/isql-vt")
-PACKAGED_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 #: How long the server may take to answer /sparql (about 10-15 s on a 2-core machine).
-READY_WITHIN = 60.0
+READY_WITHIN = 120
 
 
 def free_port() -> int:
@@ -40,48 +40,15 @@ def free_port() -> int:
         return port
 
 
-def edit_ini(text: str, changes: Mapping[tuple[str, str], str]) -> str:
-    """``text`` (an ini file) with each ``(section, key)`` of ``changes`` set to its value;
-    keys not there are added at the end of their section. Comments and order are kept."""
-    pending = dict(changes)
-    out: list[str] = []
-    section = ""
-
-    def flush(name: str) -> None:
-        for (sec, key), value in list(pending.items()):
-            if sec == name:
-                out.append(f"{key} = {value}")
-                del pending[(sec, key)]
-
-    for line in text.splitlines():
-        header = re.match(r"\s*\[([^\]]+)\]", line)
-        if header:
-            flush(section)
-            section = header.group(1)
-            out.append(line)
-            continue
-        entry = re.match(r"\s*([A-Za-z_0-9]+)\s*=", line)
-        if entry and (section, entry.group(1)) in pending:
-            out.append(f"{entry.group(1)} = {pending.pop((section, entry.group(1)))}")
-        elif entry and (section, entry.group(1)) in changes:
-            continue  # a repeated key: the first occurrence was already set
-        else:
-            out.append(line)
-    flush(section)
-    for (sec, key), value in pending.items():  # a section the file lacks
-        out += [f"[{sec}]", f"{key} = {value}"]
-    return "\n".join(out) + "\n"
-
-
 @dataclass
 class Virtuoso:
-    """A running private Virtuoso: where it listens and the ``dba`` password."""
+    """A running private Virtuoso: where it listens, the ``dba`` password, what the script said."""
 
     directory: Path
     http_port: int
     sql_port: int
     password: str
-    process: subprocess.Popen[bytes]
+    said: str  # scripts/virtuoso start's output: the URLs and credentials
     started_in: float = 0.0
 
     @property
@@ -103,103 +70,90 @@ class Virtuoso:
         """The SPARQL 1.1 Graph Store HTTP Protocol endpoint, behind digest authentication."""
         return f"{self.base}/sparql-graph-crud-auth"
 
-    def isql(self, statement: str, password: str | None = None) -> str:
-        done = subprocess.run(
-            [
-                str(ISQL),
-                str(self.sql_port),
-                "dba",
-                password or self.password,
-                f"exec={statement}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        if done.returncode != 0 or "*** Error" in done.stdout + done.stderr:
-            raise RuntimeError(f"isql {statement!r} failed:\n{done.stdout}{done.stderr}")
-        return done.stdout
-
     def log(self, lines: int = 40) -> str:
         path = self.directory / "virtuoso.log"
         text = path.read_text(errors="replace") if path.exists() else "(no log)"
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        script(["stop", "--dir", str(self.directory)], timeout=60)
 
 
-def start_virtuoso(directory: Path, ready_within: float = READY_WITHIN) -> Virtuoso:
-    """Start a private Virtuoso with its database in ``directory``; wait until /sparql answers;
-    set a random ``dba`` password. Raises RuntimeError (with the server's log) on failure."""
-    began = time.monotonic()
-    http_port, sql_port = free_port(), free_port()
-    db = directory
-    ini = edit_ini(
-        PACKAGED_INI.read_text(),
-        {
-            ("Database", "DatabaseFile"): str(db / "virtuoso.db"),
-            ("Database", "ErrorLogFile"): str(db / "virtuoso.log"),
-            ("Database", "LockFile"): str(db / "virtuoso.lck"),
-            ("Database", "TransactionFile"): str(db / "virtuoso.trx"),
-            ("Database", "xa_persistent_file"): str(db / "virtuoso.pxa"),
-            ("TempDatabase", "DatabaseFile"): str(db / "virtuoso-temp.db"),
-            ("TempDatabase", "TransactionFile"): str(db / "virtuoso-temp.trx"),
-            ("Parameters", "ServerPort"): f"127.0.0.1:{sql_port}",
-            ("Parameters", "DirsAllowed"): f"., {db}, /usr/share/virtuoso-opensource-7/vad",
-            ("Parameters", "NumberOfBuffers"): "20000",
-            ("Parameters", "CheckpointInterval"): "0",
-            ("HTTPServer", "ServerPort"): f"127.0.0.1:{http_port}",
-            ("URIQA", "DefaultHost"): f"127.0.0.1:{http_port}",
-        },
+def script(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """``scripts/virtuoso ARGS``, its output captured."""
+    return subprocess.run(
+        ["bash", str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
-    (db / "virtuoso.ini").write_text(ini)
-    with (db / "stdout.log").open("wb") as out:
-        process = subprocess.Popen(
-            [str(VIRTUOSO), "+foreground", "+configfile", str(db / "virtuoso.ini")],
-            cwd=db,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    server = Virtuoso(db, http_port, sql_port, "dba", process)
-    try:
-        _wait_until_ready(server, ready_within)
-        password = "p" + secrets.token_hex(12)  # isql reads a bare word: a letter, then hex
-        server.isql(f"set password dba {password};", password="dba")  # noqa: S106 - the default
-    except BaseException:
-        server.stop()
-        raise
-    server.password = password
-    server.started_in = time.monotonic() - began
-    return server
 
 
-def _wait_until_ready(server: Virtuoso, ready_within: float) -> None:
-    deadline = time.monotonic() + ready_within
-    probe = f"{server.sparql}?" + urllib.parse.urlencode({"query": "ASK {}"})
-    while True:
-        if server.process.poll() is not None:
-            raise RuntimeError(
-                f"virtuoso-t exited with {server.process.returncode}:\n{server.log()}"
-            )
-        try:
-            with urllib.request.urlopen(probe, timeout=2) as response:  # noqa: S310 - loopback
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(
-                f"Virtuoso did not answer within {ready_within:g} s:\n{server.log()}"
-            )
-        time.sleep(0.3)
+def read_env(path: Path) -> dict[str, str]:
+    """The ``export NAME=VALUE`` lines ``scripts/virtuoso`` writes, as a dict."""
+    found = re.findall(r"^export (\w+)=(\S*)$", path.read_text(), re.MULTILINE)
+    return dict(found)
+
+
+def start_virtuoso(directory: Path, ready_within: int = READY_WITHIN) -> Virtuoso:
+    """``scripts/virtuoso start`` with its database in ``directory``. Raises RuntimeError (with
+    what the script said) on failure."""
+    began = time.monotonic()
+    done = script(
+        ["start", "--dir", str(directory), "--wait", str(ready_within)], timeout=ready_within + 60
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"scripts/virtuoso start exited {done.returncode}:\n{done.stderr}")
+    env = read_env(directory / "store.env")
+    return Virtuoso(
+        directory,
+        int(env["VIRTUOSO_HTTP_PORT"]),
+        int(env["VIRTUOSO_SQL_PORT"]),
+        env["CDKG_STORE_PASSWORD"],
+        done.stdout,
+        time.monotonic() - began,
+    )
+
+
+def cdkg(script: Path, *args: str | Path, env: dict[str, str] | None = None) -> Any:
+    """Run the installed ``cdkg`` with the environment minus ``CDKG_*``, plus ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CDKG_")}
+    return subprocess.run(
+        [str(script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**clean, **(env or {})},
+    )
+
+
+@dataclass
+class Loaded:
+    """What the session's ``cdkg load`` did."""
+
+    done: subprocess.CompletedProcess[str]
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def loaded(virtuoso: Virtuoso, cdkg_script: Path) -> Loaded:
+    """``cdkg load`` of the shipped data into the session's Virtuoso, by Graph Store PUT; the
+    credentials from the environment, as the docs advise."""
+    began = time.monotonic()
+    done = cdkg(
+        cdkg_script,
+        "load",
+        "--endpoint",
+        virtuoso.sparql,
+        "--graph-store",
+        virtuoso.graph_store,
+        env={"CDKG_STORE_USER": "dba", "CDKG_STORE_PASSWORD": virtuoso.password},
+    )
+    if done.returncode != 0:
+        pytest.fail(f"cdkg load exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return Loaded(done, time.monotonic() - began)
 
 
 @pytest.fixture(scope="session")

@@ -169,6 +169,24 @@ class QueryTimeout(ServiceUnavailable):
     default_spec = f"{SPARQL_PROTOCOL}#query-failure"
 
 
+# The external store's failures (:mod:`cdkg.sparql.remote`) live here, with the other kinds, so
+# that an engine child's error is raised again in the server as the same kind, with its status.
+
+
+class StoreUnavailable(ServiceUnavailable):
+    """The external store cannot be reached (refused, no such host, connection dropped)."""
+
+
+class StoreTimeout(GatewayTimeout):
+    """The external store did not answer within the time limit."""
+
+
+class StoreBadAnswer(BadGateway):
+    """The external store answered with an error, a redirect, or something we cannot read."""
+
+    http_status: int | None = None  # the store's own status, when it answered one
+
+
 class QuerySyntaxError(BadQuery):
     """A SPARQL query that does not parse; carries the line and column of the fault."""
 

@@ -42,7 +42,9 @@ class Spec:
 
 
 def _setting(default: T, spec: Spec) -> T:
-    flag = Flag(spec.help, spec.parse, spec.repeatable, spec.metavar, spec.flag)
+    # A setting that is off by default is a switch: its flag takes no value (cdkg.flags).
+    parse = None if default is False else spec.parse
+    flag = Flag(spec.help, parse, spec.repeatable, spec.metavar, spec.flag)
     return field(default=default, metadata={"spec": spec, "flag": flag})
 
 
@@ -58,6 +60,15 @@ def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _switch(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{text!r} is neither true nor false (1/0, yes/no, on/off)")
 
 
 def _positive_float(text: str) -> float:
@@ -236,6 +247,17 @@ class Settings:
             metavar="STORE",
         ),
     )
+    serve_store_version: bool = _setting(
+        False,
+        Spec(
+            "CDKG_SERVE_STORE_VERSION",
+            "--serve-store-version",
+            "With an external store: serve the dataset version the store holds even if the "
+            "files' version differs (otherwise the server refuses to start); the log says so.",
+            "switch",
+            _switch,
+        ),
+    )
     cache_entries: int = _setting(
         256,
         Spec(
@@ -319,6 +341,8 @@ def render_markdown() -> str:
     ]
     for f, spec in specs():
         flag = f"`{spec.flag} {spec.metavar or f.name.upper()}`"
+        if f.default is False:
+            flag = f"`{spec.flag}`"
         if spec.repeatable:
             flag += " (repeatable)"
         lines.append(

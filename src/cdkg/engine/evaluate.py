@@ -132,7 +132,14 @@ def answer(
         defaults, named = request.default_graphs, request.named_graphs
         if not (defaults or named or admitted.from_graphs or admitted.from_named):
             defaults = named = tuple(sorted(graphs))  # our graphs only, never the store's others
-        evaluated = remote.evaluate(request.text, admitted.form, defaults, named, base=request.base)
+        evaluated = remote.evaluate(
+            request.text,
+            admitted.form,
+            defaults,
+            named,
+            base=request.base,
+            deadline=limits.deadline,  # the store's time ends first: a slow store is a 504
+        )
         return write_evaluated(evaluated, admitted.form, chosen, limits.max_rows)
     try:
         result = store.query(

@@ -7,12 +7,15 @@ The steps, in order, each refusing early:
 each
    ``--graph`` that uses cdkg terms, with the SHACL shapes and ``*-violation.rq`` checks); if the
    data does not conform, print the report and exit 1: the store is not contacted at all;
-3. add the graphs ``cdkg serve`` adds (:func:`add_derived_graphs`): the canned-query catalog and
+3. refuse graphs the store already holds (an ``ASK`` each), unless ``--replace``; remove the
+   store's version stamp (:mod:`cdkg.kg.stamp`), so that a load cut short leaves none;
+4. add the graphs ``cdkg serve`` adds (:func:`add_derived_graphs`): the canned-query catalog and
    the views;
-4. push each named graph: a Graph Store HTTP Protocol ``PUT`` per graph (``--graph-store``), or
-   SPARQL 1.1 Update ``INSERT DATA`` in batches (``--update-endpoint``, default the query
-   endpoint). A graph the store already holds is refused unless ``--replace``;
-5. verify: each graph's triple count on the store equals ours; print one line per graph.
+5. push each named graph, written as N-Triples by Oxigraph: a Graph Store HTTP Protocol ``PUT``
+   per graph (``--graph-store``), or SPARQL 1.1 Update ``INSERT DATA`` in batches
+   (``--update-endpoint``, default the query endpoint);
+6. verify: each graph's triple count on the store equals ours; print one line per graph; then
+   stamp the store with the dataset version, the load's date, the counts and the VoID statistics.
 
 Credentials come from ``CDKG_STORE_USER`` / ``CDKG_STORE_PASSWORD`` (or ``--user`` / ``--password``,
 which land in shell history: prefer the environment). See ``docs/external-store.md``.
@@ -24,22 +27,24 @@ import argparse
 import getpass
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.namespace import XSD
-from rdflib.term import Node
+import pyoxigraph as ox
 
 from cdkg.canned.catalog import QUERIES_GRAPH
-from cdkg.errors import BadParameter
-from cdkg.kg.graph import add_source_arguments, source_files
+from cdkg.errors import BadParameter, InternalError
+from cdkg.kg import stamp
+from cdkg.kg.graph import add_source_arguments, dataset_version, source_files
 from cdkg.kg.served import add_derived_graphs
 from cdkg.kg.snapshot import NotConforming, load_snapshot
+from cdkg.kg.store import oxigraph_of
 from cdkg.kg.validate import load_checks, load_shapes
 from cdkg.kg.views import load_views
+from cdkg.kg.void import void_statistics
 from cdkg.names import ABSOLUTE_IRI
 from cdkg.sparql.remote import RemoteStore
 
@@ -51,58 +56,40 @@ BATCH_TRIPLES = 500
 #: Time limit of one request to the store while loading, in seconds.
 LOAD_TIMEOUT = 120.0
 
-Triple = tuple[Node, Node, Node]
+
+def ntriples(db: ox.Store, graph: str) -> bytes:
+    """The named graph ``graph`` of ``db`` as N-Triples, written by Oxigraph: plain strings as
+    plain literals (RDF 1.1: ``"x"^^xsd:string`` is ``"x"``; some stores keep them apart), and
+    no rdflib term made on the way (a million of them took most of a load's time)."""
+    return db.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph)) or b""
 
 
-def named_graphs(dataset: Dataset) -> dict[URIRef, list[Triple]]:
-    """Each named graph of ``dataset`` (sorted by IRI) and its triples, plain strings written as
-    plain literals (RDF 1.1: ``"x"^^xsd:string`` is ``"x"``; some stores keep them apart)."""
-    graphs = {}
-    for graph in sorted(dataset.graphs(), key=lambda g: str(g.identifier)):
-        if graph.identifier == DATASET_DEFAULT_GRAPH_ID or not isinstance(graph.identifier, URIRef):
-            continue
-        graphs[graph.identifier] = [
-            (s, p, Literal(str(o)) if _is_xsd_string(o) else o) for s, p, o in graph
-        ]
-    return graphs
-
-
-def _is_xsd_string(term: Node) -> bool:
-    return isinstance(term, Literal) and term.datatype == XSD.string and not term.language
-
-
-def ntriples(triples: Sequence[Triple]) -> bytes:
-    """``triples`` as N-Triples, UTF-8."""
-    graph = Graph()
-    for triple in triples:
-        graph.add(triple)
-    return graph.serialize(format="nt", encoding="utf-8")
-
-
-def batches(triples: Sequence[Triple], size: int) -> Iterator[list[Triple]]:
+def batches(triples: Sequence[ox.Triple], size: int) -> Iterator[list[ox.Triple]]:
     """``triples`` in batches of about ``size``, never splitting the triples that share a blank
     node: a blank node label names one node within one request only."""
-    parent: dict[BNode, BNode] = {}
+    parent: dict[ox.BlankNode, ox.BlankNode] = {}
 
-    def root(node: BNode) -> BNode:
+    def root(node: ox.BlankNode) -> ox.BlankNode:
         while parent.setdefault(node, node) != node:
             parent[node] = parent[parent[node]]
             node = parent[node]
         return node
 
-    for s, _, o in triples:
-        ends = [t for t in (s, o) if isinstance(t, BNode)]
+    for triple in triples:
+        ends = [t for t in (triple.subject, triple.object) if isinstance(t, ox.BlankNode)]
         for end in ends[1:]:
             parent[root(end)] = root(ends[0])
-    groups: dict[object, list[Triple]] = {}
-    singles: list[list[Triple]] = []
+    groups: dict[object, list[ox.Triple]] = {}
+    singles: list[list[ox.Triple]] = []
     for triple in triples:
-        node = next((t for t in (triple[0], triple[2]) if isinstance(t, BNode)), None)
+        node = next(
+            (t for t in (triple.subject, triple.object) if isinstance(t, ox.BlankNode)), None
+        )
         if node is None:
             singles.append([triple])
         else:
             groups.setdefault(root(node), []).append(triple)
-    batch: list[Triple] = []
+    batch: list[ox.Triple] = []
     for group in [*groups.values(), *singles]:
         if batch and len(batch) + len(group) > size:
             yield batch
@@ -217,6 +204,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    lap = _Laps(began)
+    print(f"cdkg load: loaded and validated the files in {lap()}", file=sys.stderr)
     user, password = _credentials(args)
     store = RemoteStore(
         args.endpoint,
@@ -227,57 +216,140 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
     )
     views = load_views()
-    targets = {*named_graphs(dataset), QUERIES_GRAPH, *(view.iri for view in views)}
-    held = {iri: n for iri in sorted(targets) if (n := store.count(str(iri)))}
+    targets = {*stamp.graph_counts(dataset), str(QUERIES_GRAPH), *(str(v.iri) for v in views)}
+    held = [iri for iri in sorted(targets) if store.holds(iri)]
     if held and not args.replace:
-        listed = ", ".join(f"<{iri}> ({n} triples)" for iri, n in held.items())
+        listed = ", ".join(f"<{iri}> ({store.count(iri)} triples)" for iri in held)
         raise BadParameter(
             f"the store at {args.endpoint} already holds {listed}; nothing was sent",
             hint="pass --replace to overwrite these graphs",
         )
-    add_derived_graphs(dataset, views=views)
-    graphs = named_graphs(dataset)
-    for iri, triples in graphs.items():
-        _push(store, str(iri), triples, replace=iri in held, batch=args.batch)
-        print(f"cdkg load: sent <{iri}>: {len(triples)} triples", file=sys.stderr)
-    return _verify(store, graphs, began)
+    store.drop_graph(str(stamp.META_GRAPH))  # a load cut short must leave no stamp behind
+    db = oxigraph_of(dataset)
+    if db is None:
+        raise InternalError("cdkg load needs the dataset held in Oxigraph")
+    graphs = stamp.graph_counts(dataset)
+    with _Sender(store, db, held, args.batch) as sender:
+        for iri in sorted(graphs):  # the store takes the files' graphs while the derived are built
+            sender.send(iri)
+        add_derived_graphs(dataset, views=views)
+        print(f"cdkg load: built the catalog and the views in {lap()}", file=sys.stderr)
+        derived = {k: n for k, n in stamp.graph_counts(dataset).items() if k not in graphs}
+        for iri in sorted(derived):
+            sender.send(iri)
+        statistics = void_statistics(dataset)
+        graphs.update(derived)
+        for iri, seconds in sender.results():  # the first failure raises here
+            print(
+                f"cdkg load: sent <{iri}>: {graphs[iri]} triples in {seconds:.1f} s",
+                file=sys.stderr,
+            )
+    lap()
+    if _verify(store, graphs):
+        return 1
+    print(f"cdkg load: counted each graph on the store in {lap()}", file=sys.stderr)
+    version = dataset_version(files)
+    _write(
+        store, str(stamp.META_GRAPH), stamp.ntriples(stamp.new_stamp(version, graphs, statistics))
+    )
+    print(
+        f"cdkg load: {len(graphs)} graphs, {sum(graphs.values())} triples in "
+        f"{store.query_url}, verified, stamped dataset version {version} in "
+        f"<{stamp.META_GRAPH}>, in {time.monotonic() - began:.1f} s",
+        file=sys.stderr,
+    )
+    return 0
 
 
-def _push(
-    store: RemoteStore, iri: str, triples: list[Triple], *, replace: bool, batch: int
-) -> None:
+class _Laps:
+    """The seconds since the last call (or since the load began), for the progress lines: they
+    show where a load's time goes."""
+
+    def __init__(self, since: float) -> None:
+        self.last = since
+
+    def __call__(self) -> str:
+        now = time.monotonic()
+        seconds, self.last = now - self.last, now
+        return f"{seconds:.1f} s"
+
+
+class _Sender:
+    """Sends graphs to the store one request at a time, from a thread of its own, so that the
+    caller's thread builds the derived graphs meanwhile; after a failure it sends no more."""
+
+    def __init__(self, store: RemoteStore, db: ox.Store, held: list[str], batch: int) -> None:
+        self.store, self.db, self.held, self.batch = store, db, held, batch
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdkg-load")
+        self._stopped = threading.Event()
+        self._sent: list[tuple[str, Future[float]]] = []
+
+    def __enter__(self) -> _Sender:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is not None:
+            self._stopped.set()
+        self._pool.shutdown(wait=True)  # a request under way ends as the store answers it
+
+    def send(self, iri: str) -> None:
+        self._sent.append((iri, self._pool.submit(self._push, iri)))
+
+    def results(self) -> Iterator[tuple[str, float]]:
+        """Each graph sent and the seconds it took, in order; raises the first failure."""
+        for iri, pushing in self._sent:
+            yield iri, pushing.result()
+
+    def _push(self, iri: str) -> float:
+        if self._stopped.is_set():
+            return 0.0
+        began = time.monotonic()
+        try:
+            _push(self.store, self.db, iri, replace=iri in self.held, batch=self.batch)
+        except BaseException:
+            self._stopped.set()
+            raise
+        return time.monotonic() - began
+
+
+def _push(store: RemoteStore, db: ox.Store, iri: str, *, replace: bool, batch: int) -> None:
+    """Send the named graph ``iri`` of ``db`` to the store."""
     if store.graph_store_url is not None:
-        store.put_graph(iri, ntriples(triples))
+        store.put_graph(iri, ntriples(db, iri))
         return
     if replace:
         store.update(f"CLEAR SILENT GRAPH <{iri}>")
+    triples = [quad.triple for quad in db.quads_for_pattern(None, None, None, ox.NamedNode(iri))]
     for part in batches(triples, batch):
-        body = ntriples(part).decode("utf-8")
-        store.update(f"INSERT DATA {{ GRAPH <{iri}> {{\n{body}}} }}")
+        _write(store, iri, ox.serialize(part, format=ox.RdfFormat.N_TRIPLES) or b"")
 
 
-def _verify(store: RemoteStore, graphs: dict[URIRef, list[Triple]], began: float) -> int:
+def _write(store: RemoteStore, iri: str, body: bytes) -> None:
+    """Add the N-Triples ``body`` to the graph ``iri``: a Graph Store ``PUT`` replaces the graph,
+    an ``INSERT DATA`` adds to it."""
+    if store.graph_store_url is not None:
+        store.put_graph(iri, body)
+    else:
+        store.update(f"INSERT DATA {{ GRAPH <{iri}> {{\n{body.decode('utf-8')}}} }}")
+
+
+def _verify(store: RemoteStore, graphs: dict[str, int]) -> int:
     """Print each graph's count here and on the store; 0 if all agree, else 1."""
-    width = max((len(str(iri)) for iri in graphs), default=5)
+    width = max((len(iri) for iri in graphs), default=5)
     print(f"{'graph'.ljust(width)}  {'local':>7}  {'store':>7}")
     differ = []
-    for iri, triples in graphs.items():
-        remote = store.count(str(iri))
-        mark = "" if remote == len(triples) else "  differs"
+    for iri, local in sorted(graphs.items()):
+        remote = store.count(iri)
+        mark = "" if remote == local else "  differs"
         if mark:
-            differ.append(str(iri))
-        print(f"{str(iri).ljust(width)}  {len(triples):>7}  {remote:>7}{mark}")
-    total = sum(len(t) for t in graphs.values())
+            differ.append(iri)
+        print(f"{iri.ljust(width)}  {local:>7}  {remote:>7}{mark}")
     if differ:
         print(
             f"cdkg load: the store's counts differ for {', '.join(differ)}: the store may have "
-            "merged literals it reads as equal values, or another writer changed these graphs",
+            "merged literals it reads as equal values, or another writer changed these graphs; "
+            "the store holds no version stamp until a load verifies",
             file=sys.stderr,
         )
         return 1
-    print(
-        f"cdkg load: {len(graphs)} graphs, {total} triples in {store.query_url}, "
-        f"verified, in {time.monotonic() - began:.1f} s",
-        file=sys.stderr,
-    )
     return 0

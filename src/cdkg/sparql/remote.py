@@ -3,44 +3,58 @@
 Queries go by the SPARQL 1.1 Protocol (query via URL-encoded POST, §2.1.2), always with the
 dataset named by ``default-graph-uri`` / ``named-graph-uri`` (§2.1.4), so the store answers over
 our graphs only, never over what else it holds (an empty Virtuoso has ~5,600 triples of its own).
-Answers are read from the SPARQL 1.1 Query Results JSON format, or N-Triples / Turtle for graphs,
-into exactly the dict rdflib's ``evalQuery`` returns, so :func:`cdkg.serialize.render` writes them
-as it writes a local answer. Writes go by SPARQL 1.1 Update (``INSERT DATA``, ``CLEAR``) or the
-Graph Store HTTP Protocol (``PUT``); :mod:`cdkg.kg.publish` uses them.
+Answers are read by :mod:`cdkg.sparql.store_answers` into exactly the dict rdflib's ``evalQuery``
+returns, so :func:`cdkg.engine.evaluate.write_evaluated` writes them as it writes a local answer.
+Writes go by SPARQL 1.1 Update (``INSERT DATA``, ``CLEAR``, ``DROP``) or the Graph Store HTTP
+Protocol (``PUT``, ``DELETE``); :mod:`cdkg.kg.publish` uses them.
 
 What a failure becomes: a store that cannot be reached is :class:`StoreUnavailable` (503), one
-that answers an error, a redirect or something unreadable is :class:`StoreBadAnswer` (502), one
-that takes longer than ``timeout`` is :class:`StoreTimeout` (504). Each names the URL. Redirects
-are never followed: a store that moved is reported with where it says it went.
+that answers an error, a redirect or something unreadable is :class:`StoreBadAnswer` (502, quoting
+its status and message), one that takes longer than ``timeout`` (or than the query's deadline
+allows, less :func:`store_budget`'s margin) is :class:`StoreTimeout` (504). Each names the URL.
+Redirects are never followed: a store that moved is reported with where it says it went.
 """
 
 from __future__ import annotations
 
 import io
-import json
+import math
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from email.message import Message
 from http.client import HTTPResponse
 from typing import Any
 from urllib.response import addinfourl
 
-from rdflib import BNode, Graph, Literal, URIRef, Variable
-from rdflib.namespace import XSD
-from rdflib.term import Node
+from rdflib import Variable
 
-from cdkg.errors import SPARQL_PROTOCOL, BadGateway, GatewayTimeout, ServiceUnavailable
+from cdkg.errors import SPARQL_PROTOCOL, StoreBadAnswer, StoreTimeout, StoreUnavailable
 from cdkg.sparql.auth import PREFLIGHT_ABOVE, Credentials
 from cdkg.sparql.prefixes import with_prefixes
+from cdkg.sparql.store_answers import (
+    GRAPH_ACCEPT,
+    RESULTS_ACCEPT,
+    bad,
+    bindings,
+    read_graph,
+    results_json,
+)
+
+__all__ = ["RemoteStore", "StoreBadAnswer", "StoreTimeout", "StoreUnavailable", "store_budget"]
 
 PROTOCOL_DATASET = f"{SPARQL_PROTOCOL}#dataset"
 GRAPH_STORE_SPEC = "https://www.w3.org/TR/sparql11-http-rdf-update/"
-RESULTS_JSON_SPEC = "https://www.w3.org/TR/sparql11-results-json/"
 #: Default time limit of one request, in seconds.
 DEFAULT_TIMEOUT = 30.0
+#: What a query's store request leaves of the time before its deadline: a tenth of it, at most
+#: half a second. The store's limit must end first, so that the engine child still has the time
+#: to report the slow store (504), before the engine's own limit stops the query (503) and the
+#: client learns only that it ran too long.
+MARGIN_SHARE = 0.1
+MARGIN_MAX = 0.5
 #: Largest answer read from the store; a larger one is a bad answer, not a memory blow-up.
 MAX_ANSWER_BYTES = 512 << 20
 #: Virtuoso's header on an "anytime" answer: its own time limit cut the query, the rows are partial.
@@ -49,30 +63,6 @@ VIRTUOSO_PARTIAL = "X-SQL-State"
 VIRTUOSO_MAX_ROWS = "X-SPARQL-MaxRows"
 #: How much of an error body from the store is quoted in our message.
 QUOTE_CHARS = 400
-
-#: What we ask for, by query form, and how each RDF media type is parsed.
-RESULTS_ACCEPT = "application/sparql-results+json"
-GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
-RDFLIB_PARSERS = {
-    "application/n-triples": "nt",
-    "text/plain": "nt",
-    "text/turtle": "turtle",
-    "application/x-turtle": "turtle",
-    "application/rdf+xml": "xml",
-    "application/ld+json": "json-ld",
-}
-
-
-class StoreUnavailable(ServiceUnavailable):
-    """The external store cannot be reached (refused, no such host, connection dropped)."""
-
-
-class StoreTimeout(GatewayTimeout):
-    """The external store did not answer within the time limit."""
-
-
-class StoreBadAnswer(BadGateway):
-    """The external store answered with an error, a redirect, or something we cannot read."""
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -138,26 +128,32 @@ class RemoteStore:
         named_graphs: Sequence[str],
         *,
         base: str | None = None,
+        deadline: float = math.inf,
     ) -> Mapping[str, Any]:
         """Run the query ``text`` (of ``form``: SELECT, ASK, CONSTRUCT or DESCRIBE, as the guard
-        read it) over exactly these graphs; the result as rdflib's ``evalQuery`` gives it."""
+        read it) over exactly these graphs; the result as rdflib's ``evalQuery`` gives it. The
+        store gets ``timeout`` seconds, or less: what :func:`store_budget` leaves before
+        ``deadline`` (a ``time.monotonic()``)."""
+        budget = store_budget(self.timeout, deadline)
+        if budget <= 0:
+            raise self._timeout(self.query_url, 0.0)
         fields = [("query", with_prefixes(text, base))]
         fields += [("default-graph-uri", iri) for iri in default_graphs]
         fields += [("named-graph-uri", iri) for iri in named_graphs]
         graph_form = form in ("CONSTRUCT", "DESCRIBE")
         accept = GRAPH_ACCEPT if graph_form else RESULTS_ACCEPT
         media_type, body, headers = self._send(
-            self.query_url, urllib.parse.urlencode(fields).encode(), _FORM, accept
+            self.query_url, urllib.parse.urlencode(fields).encode(), _FORM, accept, timeout=budget
         )
         if graph_form:
-            graph = self._graph(media_type, body)
+            graph = read_graph(self.query_url, media_type, body)
             self._check_not_cut(headers, len(graph))
             return {"type_": "CONSTRUCT", "graph": graph}
-        doc = self._results_json(media_type, body)
+        doc = results_json(self.query_url, media_type, body)
         if form == "ASK":
             answer = doc.get("boolean")
             if not isinstance(answer, bool):
-                raise self._bad(self.query_url, "an ASK answer without a boolean")
+                raise bad(self.query_url, "an ASK answer without a boolean")
             return {"type_": "ASK", "askAnswer": answer}
         try:
             names = [str(name) for name in doc["head"]["vars"]]
@@ -165,12 +161,12 @@ class RemoteStore:
             if not isinstance(rows, list):
                 raise TypeError("bindings is not a list")
         except (KeyError, TypeError) as err:
-            raise self._bad(self.query_url, f"SELECT results without {err}") from None
+            raise bad(self.query_url, f"SELECT results without {err}") from None
         self._check_not_cut(headers, len(rows))
         return {
             "type_": "SELECT",
             "vars_": [Variable(name) for name in names],
-            "bindings": list(self._bindings(rows)),
+            "bindings": list(bindings(self.query_url, rows)),
         }
 
     def _check_not_cut(self, headers: Message, rows: int) -> None:
@@ -186,6 +182,12 @@ class RemoteStore:
             "ResultSetMaxRows in virtuoso.ini), or narrow the query (LIMIT, FILTER)",
         )
 
+    def holds(self, graph: str) -> bool:
+        """Whether the named graph ``graph`` holds any triple on the store (an ASK: it stops at
+        the first)."""
+        text = f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        return bool(self.evaluate(text, "ASK", (), (graph,))["askAnswer"])
+
     def count(self, graph: str) -> int:
         """How many triples the named graph ``graph`` holds on the store."""
         result = self.evaluate(
@@ -198,7 +200,7 @@ class RemoteStore:
         try:
             return int(rows[0][Variable("n")])
         except (IndexError, KeyError, ValueError):
-            raise self._bad(self.query_url, f"no triple count for <{graph}>") from None
+            raise bad(self.query_url, f"no triple count for <{graph}>") from None
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -215,34 +217,61 @@ class RemoteStore:
             raise StoreUnavailable(
                 "no Graph Store HTTP Protocol endpoint configured", spec=GRAPH_STORE_SPEC
             )
+        self._send(self._graph_url(graph), ntriples, "application/n-triples", "*/*", method="PUT")
+
+    def drop_graph(self, graph: str) -> None:
+        """Remove the named graph ``graph``, if the store holds it: a Graph Store ``DELETE``
+        (§5.4; its 404 for a graph not there is no failure), else SPARQL 1.1 Update's ``DROP
+        SILENT``."""
+        if self.graph_store_url is None:
+            self.update(f"DROP SILENT GRAPH <{graph}>")
+            return
+        try:
+            self._send(self._graph_url(graph), b"", "application/n-triples", "*/*", method="DELETE")
+        except StoreBadAnswer as err:
+            if err.http_status != 404:
+                raise
+
+    def _graph_url(self, graph: str) -> str:
+        if self.graph_store_url is None:
+            raise StoreUnavailable(
+                "no Graph Store HTTP Protocol endpoint configured", spec=GRAPH_STORE_SPEC
+            )
         separator = "&" if "?" in self.graph_store_url else "?"
-        url = f"{self.graph_store_url}{separator}{urllib.parse.urlencode({'graph': graph})}"
-        self._send(url, ntriples, "application/n-triples", "*/*", method="PUT")
+        return f"{self.graph_store_url}{separator}{urllib.parse.urlencode({'graph': graph})}"
 
     # -- HTTP ---------------------------------------------------------------------------------
 
     def _send(
-        self, url: str, body: bytes, content_type: str, accept: str, *, method: str = "POST"
+        self,
+        url: str,
+        body: bytes,
+        content_type: str,
+        accept: str,
+        *,
+        method: str = "POST",
+        timeout: float | None = None,
     ) -> tuple[str, bytes, Message]:
         """One request; the answer's media type, body and headers, or the error saying what
         failed."""
+        timeout = self.timeout if timeout is None else timeout
         sent = {"Content-Type": content_type, "Accept": accept, "User-Agent": "cdkg"}
         request = urllib.request.Request(  # noqa: S310 - __init__ admits http(s) URLs only
             url, data=body, headers=sent, method=method
         )
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + timeout
         try:
             if self._credentials is not None and len(body) > PREFLIGHT_ABOVE:
-                self._credentials.authorize(self._plain, request, self.timeout)
-            with self._opener.open(request, timeout=self.timeout) as response:
+                self._credentials.authorize(self._plain, request, timeout)
+            with self._opener.open(request, timeout=timeout) as response:
                 media_type = response.headers.get_content_type()
-                body = self._read(url, response, deadline)
+                answer = self._read(url, response, deadline, timeout)
                 headers: Message = response.headers
         except urllib.error.HTTPError as err:
             with err:  # it holds the connection open
                 raise self._http_error(url, err) from None
         except (TimeoutError, urllib.error.URLError, OSError) as err:
-            raise self._unreachable(url, err) from None
+            raise self._unreachable(url, err, len(body), timeout) from None
         partial = headers.get(VIRTUOSO_PARTIAL)
         if partial:
             why = headers.get("X-SQL-Message", "no message")
@@ -252,32 +281,44 @@ class RemoteStore:
                 hint="the store's own time limit cut the query short; raise it (Virtuoso: "
                 "MaxQueryExecutionTime in virtuoso.ini) or simplify the query",
             )
-        return media_type, body, headers
+        return media_type, answer, headers
 
-    def _unreachable(self, url: str, err: OSError) -> StoreUnavailable | StoreTimeout:
+    def _unreachable(
+        self, url: str, err: OSError, sent: int, timeout: float
+    ) -> StoreUnavailable | StoreTimeout:
         reason = err.reason if isinstance(err, urllib.error.URLError) else err
         if isinstance(reason, TimeoutError):
-            return self._timeout(url)
+            return self._timeout(url, timeout)
+        if isinstance(reason, ConnectionResetError | BrokenPipeError) and sent > PREFLIGHT_ABOVE:
+            return StoreUnavailable(
+                f"the SPARQL store at {url} closed the connection while cdkg sent the request's "
+                f"{sent:,} bytes ({reason}), before it answered",
+                hint="the store refused the request before reading all of it; its own log says "
+                "why (Virtuoso: virtuoso.log in its database directory): often a limit on the "
+                "size of a request, or the store running out of memory",
+            )
         return StoreUnavailable(
             f"the SPARQL store at {url} cannot be reached: {reason}",
             hint="check that the store is running and the URL (host, port, path) is right; "
             "a firewall or proxy between cdkg and the store can also refuse the connection",
         )
 
-    def _read(self, url: str, response: HTTPResponse | addinfourl, deadline: float) -> bytes:
+    def _read(
+        self, url: str, response: HTTPResponse | addinfourl, deadline: float, timeout: float
+    ) -> bytes:
         """The whole body, in chunks, so that a store trickling bytes still meets the deadline."""
         out = io.BytesIO()
         while chunk := response.read(1 << 16):
             out.write(chunk)
             if out.tell() > MAX_ANSWER_BYTES:
-                raise self._bad(url, f"an answer larger than {MAX_ANSWER_BYTES >> 20} MiB")
+                raise bad(url, f"an answer larger than {MAX_ANSWER_BYTES >> 20} MiB")
             if time.monotonic() > deadline:
-                raise self._timeout(url)
+                raise self._timeout(url, timeout)
         return out.getvalue()
 
-    def _timeout(self, url: str) -> StoreTimeout:
+    def _timeout(self, url: str, timeout: float) -> StoreTimeout:
         return StoreTimeout(
-            f"the SPARQL store at {url} did not answer within {self.timeout:g} s",
+            f"the SPARQL store at {url} did not answer within {timeout:.3g} s",
             hint="the store may be overloaded, or the query too costly for it; retry later, or "
             "raise the time limit (--timeout)",
         )
@@ -289,80 +330,37 @@ class RemoteStore:
                 f"the SPARQL store at {url} redirects ({err.code}) to {where}",
                 hint="redirects are not followed: give the URL it redirects to, if you trust it",
             )
-        quoted = _quote(err.read() if err.fp is not None else b"")
-        hint = "the store refused the request; its message above says why"
-        if err.code in (401, 403):
-            hint = (
-                "the store wants credentials, or these ones may not write: set CDKG_STORE_USER "
-                "and CDKG_STORE_PASSWORD (for Virtuoso, the dba user on /sparql-auth or "
-                "/sparql-graph-crud-auth)"
-            )
-        return StoreBadAnswer(
-            f"the SPARQL store at {url} answered {err.code} {err.reason}: {quoted}", hint=hint
-        )
-
-    def _bad(self, url: str, what: str) -> StoreBadAnswer:
-        return StoreBadAnswer(
-            f"the SPARQL store at {url} sent {what}",
-            hint="check that the URL is the store's SPARQL query endpoint",
-            spec=RESULTS_JSON_SPEC,
-        )
-
-    # -- answers ------------------------------------------------------------------------------
-
-    def _results_json(self, media_type: str, body: bytes) -> dict[str, Any]:
-        if not media_type.endswith("json"):
-            raise self._bad(self.query_url, f"{media_type}, not SPARQL JSON results")
-        try:
-            doc = json.loads(body)
-        except ValueError as err:
-            raise self._bad(self.query_url, f"JSON that does not parse ({err})") from None
-        if not isinstance(doc, dict):
-            raise self._bad(self.query_url, "JSON that is not an object")
-        return doc
-
-    def _bindings(self, rows: list[Any]) -> Iterator[dict[Variable, Node]]:
-        """Each row as ``{Variable: term}``; a blank node label of the store becomes one of
-        ours, the same for the same label within this answer."""
-        bnodes: dict[str, BNode] = {}
-        for row in rows:
-            if not isinstance(row, dict):
-                raise self._bad(self.query_url, "a result row that is not an object")
-            yield {Variable(name): self._term(value, bnodes) for name, value in row.items()}
-
-    def _term(self, value: Any, bnodes: dict[str, BNode]) -> Node:
-        """One RDF term of SPARQL 1.1 JSON results (and the older ``typed-literal``)."""
-        try:
-            kind, text = value["type"], str(value["value"])
-        except (KeyError, TypeError):
-            raise self._bad(self.query_url, f"a term without type or value: {value!r}") from None
-        if kind == "uri":
-            return URIRef(text)
-        if kind == "bnode":
-            return bnodes.setdefault(text, BNode())
-        if kind in ("literal", "typed-literal"):
-            lang = value.get("xml:lang")
-            datatype = value.get("datatype")
-            if lang:
-                return Literal(text, lang=lang)
-            if datatype and datatype != str(XSD.string):  # RDF 1.1: "x"^^xsd:string is "x"
-                return Literal(text, datatype=URIRef(datatype))
-            return Literal(text)
-        raise self._bad(self.query_url, f"a term of unknown type {kind!r}")
-
-    def _graph(self, media_type: str, body: bytes) -> Graph:
-        parser = RDFLIB_PARSERS.get(media_type)
-        if parser is None:
-            raise self._bad(self.query_url, f"a graph as {media_type}, which we cannot read")
-        graph = Graph()
-        try:
-            graph.parse(data=body, format=parser)
-        except Exception as err:  # any parser failure is the store's answer's fault
-            raise self._bad(self.query_url, f"{media_type} that does not parse ({err})") from None
-        return graph
+        quoted = _quote(err.read() if err.fp is not None else b"") or "(no message)"
+        return store_refused(url, err.code, str(err.reason), quoted)
 
 
 _FORM = "application/x-www-form-urlencoded"
+
+
+def store_budget(timeout: float, deadline: float) -> float:
+    """The seconds a store request may take: ``timeout``, or less, so that it ends before
+    ``deadline`` (a ``time.monotonic()``) by :data:`MARGIN_SHARE` of the time left, at most
+    :data:`MARGIN_MAX` seconds; 0 if none is left."""
+    left = deadline - time.monotonic()
+    if math.isinf(left):
+        return timeout
+    return max(0.0, min(timeout, left - min(MARGIN_MAX, left * MARGIN_SHARE)))
+
+
+def store_refused(url: str, status: int, reason: str, quoted: str) -> StoreBadAnswer:
+    """The store answered ``status`` with the message ``quoted``: a 502 quoting both."""
+    hint = "the store refused the request; its message above says why"
+    if status in (401, 403):
+        hint = (
+            "the store wants credentials, or these ones may not write: set CDKG_STORE_USER "
+            "and CDKG_STORE_PASSWORD (for Virtuoso, the dba user on /sparql-auth or "
+            "/sparql-graph-crud-auth)"
+        )
+    err = StoreBadAnswer(
+        f"the SPARQL store at {url} answered {status} {reason}: {quoted}", hint=hint
+    )
+    err.http_status = status
+    return err
 
 
 def _quote(body: bytes) -> str:

@@ -35,9 +35,11 @@ the one renderer in :mod:`.errors`.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from rdflib import Dataset
@@ -68,7 +70,12 @@ from cdkg.web import (
 )
 from cdkg.web.state import Endpoint
 
+if TYPE_CHECKING:  # the external store's modules load only with an external store
+    from cdkg.kg.stamp import Stamp
+
 __all__ = ["Endpoint", "create_app"]
+
+log = logging.getLogger("cdkg.serve")
 
 
 def create_app(
@@ -93,15 +100,20 @@ def create_app(
     add_derived_graphs(dataset, queries)  # the catalog, and views such as the Wikidata-shaped one
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    engine = Engine(dataset, settings, remote=_remote(settings))
+    version = dataset_version(files)
+    remote, stamp = _remote(settings, dataset, version)
+    engine = Engine(dataset, settings, remote=remote)
+    if stamp is not None:  # queries go over the graphs the store holds
+        engine.graphs = frozenset(stamp.graphs)
     engine.start()
     app.extensions["cdkg"] = Endpoint(
         settings=settings,
         dataset=dataset,
         engine=engine,
         queries=queries,
-        version=dataset_version(files),
+        version=version if stamp is None else stamp.version,
         modified=max((f.stat().st_mtime for f in files), default=time.time()),
+        stamp=stamp,
     )
     errors.init_app(app)
     cors.init_app(app, settings.cors_origins)
@@ -124,10 +136,22 @@ def create_app(
     return app
 
 
-def _remote(settings: Settings) -> object | None:
-    """The external store queries go to (``--store URL``), or None for the embedded one."""
+def _remote(settings: Settings, dataset: Dataset, version: str) -> tuple[object, Stamp | None]:
+    """The external store queries go to (``--store URL``) and the stamp it holds, read with one
+    query (:mod:`cdkg.kg.stamp`: a store holding other data than the files refuses to start,
+    unless ``--serve-store-version``); None and None for the embedded store."""
     if settings.store == OXIGRAPH:
-        return None
-    from cdkg.sparql.remote import RemoteStore  # noqa: PLC0415 - only with an external store
+        return None, None
+    from cdkg.kg import stamp  # noqa: PLC0415 - only with an external store
+    from cdkg.sparql.remote import RemoteStore  # noqa: PLC0415
 
-    return RemoteStore(settings.store, timeout=settings.timeout, max_rows=settings.max_rows)
+    remote = RemoteStore(settings.store, timeout=settings.timeout, max_rows=settings.max_rows)
+    found, said = stamp.check(
+        stamp.read(remote),
+        settings.store,
+        version,
+        stamp.graph_counts(dataset),
+        serve_store=settings.serve_store_version,
+    )
+    log.info("%s", said)
+    return remote, found

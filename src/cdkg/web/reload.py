@@ -111,7 +111,7 @@ class Reloader:
         log.info(
             "reload done: now serving data version %s (%d triples)",
             state.version,
-            len(state.dataset),
+            state.triples,
         )
         return True
 

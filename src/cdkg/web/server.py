@@ -83,7 +83,7 @@ def serve(
     log.info(
         "serving %d triples (%d named graphs) at http://%s:%d/sparql; timeout %g s, "
         "row cap %d, %d queries at once; SIGHUP reloads the data",
-        len(state.dataset),
+        state.triples,
         len(state.engine.graphs),
         settings.host,
         settings.port,

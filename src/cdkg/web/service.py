@@ -2,7 +2,8 @@
 (https://www.w3.org/TR/sparql11-service-description/) and the VoID description of the data at
 ``/void`` (https://www.w3.org/TR/void/), both content-negotiated.
 
-The VoID statistics are counted once, on first use, from the served graph, and described by the
+The VoID statistics are counted once, on first use, from the served graph (from an external
+store, read from the stamp ``cdkg load`` wrote there: :mod:`cdkg.kg.stamp`), and described by the
 builder ``cdkg release`` shares (:mod:`cdkg.kg.void`). A browser asking for HTML is sent to the
 query page.
 """
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Response, current_app, redirect, request
 from flask.blueprints import BlueprintSetupState
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, VOID, XSD
 
 from cdkg.engine.evaluate import serialize_rdflib
@@ -46,8 +46,11 @@ class Descriptions:
 
     @property
     def stats(self) -> Graph:
-        """The VoID statistics, counted on first use (not at start-up), then kept. Only called
+        """The VoID statistics, counted on first use (not at start-up), then kept; serving from
+        an external store, those its stamp holds (nothing is counted on the store). Only called
         with :attr:`_lock` held."""
+        if self._stats is None and self.state.stamp is not None:
+            self._stats = self.state.stamp.statistics
         if self._stats is None:
             self._stats = voids.void_statistics(self.state.dataset)
         return self._stats
@@ -130,17 +133,15 @@ def service_description(descriptions: Descriptions, base: str) -> Graph:
     out.add((dataset, RDF.type, SD.Dataset))
     out.add((dataset, SD.defaultGraph, default))
     out.add((default, RDF.type, SD.Graph))
-    out.add((default, VOID.triples, Literal(len(state.dataset), datatype=XSD.integer)))
-    for graph in state.dataset.graphs():
-        if graph.identifier == DATASET_DEFAULT_GRAPH_ID:
-            continue
+    out.add((default, VOID.triples, Literal(state.triples, datatype=XSD.integer)))
+    for name, count in state.graphs().items():
         named, node = BNode(), BNode()
         out.add((dataset, SD.namedGraph, named))
         out.add((named, RDF.type, SD.NamedGraph))
-        out.add((named, SD.name, graph.identifier))
+        out.add((named, SD.name, URIRef(name)))
         out.add((named, SD.graph, node))
         out.add((node, RDF.type, SD.Graph))
-        out.add((node, VOID.triples, Literal(len(graph))))
+        out.add((node, VOID.triples, Literal(count)))
     return out
 
 

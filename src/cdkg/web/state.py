@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from rdflib import Dataset
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from cdkg.canned.registry import Registry
 from cdkg.engine.runner import Engine
 from cdkg.settings import Settings
+
+if TYPE_CHECKING:  # the external store's modules load only with an external store
+    from cdkg.kg.stamp import Stamp
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,22 @@ class Endpoint:
     queries: Registry
     version: str  # changes whenever the data files change: the downloads' ETag
     modified: float  # POSIX time of the newest data file: the downloads' Last-Modified
+    stamp: Stamp | None = None  # what the external store holds (--store URL), read at start-up
+
+    @property
+    def triples(self) -> int:
+        """The triples served: the store's count when serving from one, else the dataset's."""
+        return self.stamp.triples if self.stamp is not None else len(self.dataset)
+
+    def graphs(self) -> dict[str, int]:
+        """Each named graph served and its triples: the store's counts when serving from one."""
+        if self.stamp is not None:
+            return dict(self.stamp.graphs)
+        return {
+            str(g.identifier): len(g)
+            for g in self.dataset.graphs()
+            if g.identifier != DATASET_DEFAULT_GRAPH_ID
+        }
 
 
 def endpoint() -> Endpoint:
