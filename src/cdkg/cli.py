@@ -179,15 +179,18 @@ def _run_query(args: argparse.Namespace) -> int:
     included), the guard, Oxigraph's evaluation and its writers (:mod:`cdkg.engine.evaluate`)."""
     import math  # noqa: PLC0415 - the CLI imports what each command needs
 
+    from cdkg.canned.resolve import Resolver  # noqa: PLC0415
     from cdkg.engine.evaluate import QueryRequest  # noqa: PLC0415
     from cdkg.engine.runner import Engine  # noqa: PLC0415
     from cdkg.kg.served import add_derived_graphs  # noqa: PLC0415
+    from cdkg.names import CDKG_GRAPH  # noqa: PLC0415
 
     query = _find_query(args.query)
     params = _parse_params(args.param)
-    text = query.bind(params)
     files = source_files(args)
     dataset = load_dataset(args.graph, files=files)
+    # an iri value is resolved (QID, label...) in the cdkg graph, as the endpoint resolves it
+    text = query.bind(params, Resolver(dataset.get_context(CDKG_GRAPH)))
     add_derived_graphs(dataset, Registry.load(kg_dir("queries")))
     engine = Engine(dataset, settings.Settings())
     wire = "json" if args.format == "table" else args.format

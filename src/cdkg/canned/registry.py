@@ -16,7 +16,8 @@ comment lines carry its description, grlc style::
 
 Each ``#+ key: value`` line sets one key; a ``#+`` line indented by two or more spaces continues the
 previous value. ``param`` may repeat; its fields are ``name | type | default | description``, with
-type one of ``iri``, ``string``, ``integer``, ``year``, ``enum(v1, v2, ...)`` and default ``-`` for
+type one of ``iri`` (or ``iri(cdkg:City, ...)``: an entity of one of those classes), ``string``,
+``integer``, ``year``, ``enum(v1, v2, ...)`` and default ``-`` for
 none (the variable is then left unbound: the query returns all values). Headers are parsed and
 checked once, at load time; unknown keys, bad params and SPARQL syntax errors are load errors.
 
@@ -38,7 +39,14 @@ from pyparsing import ParseException
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
-from cdkg.canned.params import Param, inline_values, parse_param, where_offset
+from cdkg.canned.params import (
+    IRI_FORMS,
+    Param,
+    Resolve,
+    inline_values,
+    parse_param,
+    where_offset,
+)
 from cdkg.errors import BadParameter, BadQuery, LoadError, QueryNotFound
 from cdkg.sparql import wdqs, wdqs_services
 from cdkg.sparql.lexer import mentions_service
@@ -247,11 +255,13 @@ class CannedQuery:
             raise LoadError(path, f"cannot read: {err}") from None
         return cls.parse(path.stem, text, path)
 
-    def bind(self, raw_params: Mapping[str, str]) -> str:
+    def bind(self, raw_params: Mapping[str, str], resolve: Resolve | None = None) -> str:
         """The query text with each parameter bound as an RDF term in a VALUES block.
 
-        A parameter not given takes its default; without a default it stays unbound. Raises
-        BadParameter for an unknown name or an invalid value.
+        A parameter not given takes its default (bound as the header writes it); without a default
+        it stays unbound. A given ``iri`` value goes through ``resolve`` when there is one
+        (:mod:`cdkg.canned.resolve`: QIDs, labels...). Raises BadParameter for an unknown name or
+        an invalid value, or one that names no entity, or several.
         """
         known = {p.name for p in self.params}
         unknown = sorted(set(raw_params) - known)
@@ -264,15 +274,18 @@ class CannedQuery:
             raise BadParameter(f"unknown parameter {unknown[0]!r} for query {self.name}", hint=hint)
         bindings = {}
         for p in self.params:
-            raw = raw_params.get(p.name, p.default)
+            given = raw_params.get(p.name)
+            raw = p.default if given is None else given
             if raw is None:
                 continue
             try:
-                bindings[p.name] = p.term(raw)
+                bindings[p.name] = p.term(raw, resolve if given is not None else None)
             except ValueError as err:
+                hint = f"{p.name} is {p.describe_type()}: {p.description}".rstrip(": ")
+                if p.type == "iri" and resolve is not None:
+                    hint += f"; give {IRI_FORMS}"
                 raise BadParameter(
-                    f"parameter {p.name!r} of query {self.name}: {err}",
-                    hint=f"{p.name} is {p.describe_type()}: {p.description}".rstrip(": "),
+                    f"parameter {p.name!r} of query {self.name}: {err}", hint=hint
                 ) from None
         if not bindings:
             return self.text
@@ -336,9 +349,9 @@ class Registry:
         except KeyError:
             raise QueryNotFound(name, self.queries) from None
 
-    def bind(self, name: str, raw_params: Mapping[str, str]) -> str:
+    def bind(self, name: str, raw_params: Mapping[str, str], resolve: Resolve | None = None) -> str:
         """The query ``name`` with ``raw_params`` bound; see :meth:`CannedQuery.bind`."""
-        return self.get(name).bind(raw_params)
+        return self.get(name).bind(raw_params, resolve)
 
     def __iter__(self) -> Iterator[CannedQuery]:
         return iter(self.queries[name] for name in self.names())

@@ -8,6 +8,12 @@ HTML page gives the same rows. Formats: the SPARQL results formats and an HTML p
 (:mod:`cdkg.web.cite`). Every answer says how to cite it (:mod:`cdkg.canned.citation`): headers on
 every format, ``head.link`` in SPARQL JSON (§3.1 of the JSON results format allows it), a block on
 the HTML page. URLs are stable: the query's name, then its parameters.
+
+An ``iri`` parameter takes what a scholar types (an IRI, an id, a Wikidata QID, a label), resolved
+against the cdkg graph by :class:`cdkg.canned.resolve.Resolver`; ``format=rq`` (or ``Accept:
+application/sparql-query``) answers the query's text as it runs, parameters bound. A ``/sparql``
+answer whose query is a canned query's text, or the text ``/queries/NAME`` runs, gets the same
+citation headers (:func:`cite_canned_text`, recognised by :mod:`cdkg.canned.recognise`).
 """
 
 from __future__ import annotations
@@ -23,14 +29,17 @@ from flask.blueprints import BlueprintSetupState
 
 from cdkg.canned.catalog import QUERIES_GRAPH, query_iri
 from cdkg.canned.citation import PAPER, Citation, paper_reference, query_sha256
+from cdkg.canned.params import curie
+from cdkg.canned.recognise import recognise
 from cdkg.canned.registry import CannedQuery
+from cdkg.canned.resolve import Resolver
 from cdkg.engine.evaluate import QueryRequest
 from cdkg.errors import BadParameter
 from cdkg.names import CDKG_GRAPH
 from cdkg.sparql import negotiation
 from cdkg.web import cite as citations
 from cdkg.web.caching import cacheable
-from cdkg.web.sparql import _content_type
+from cdkg.web.sparql import _content_type, _params
 from cdkg.web.state import endpoint
 
 bp = Blueprint("canned", __name__)
@@ -42,6 +51,10 @@ LIST_FORMATS = (JSON, negotiation.HTML)
 FORMAT_PARAM = "format"
 #: What the page's download links leave out: itself, and the citations (its Cite control has them).
 PAGE_LINKLESS = (negotiation.HTML, *negotiation.CITATION_FORMATS)
+#: The query's text as it runs (SPARQL 1.1 Query, appendix C registers the media type).
+RQ = negotiation.Format(
+    "application/sparql-query", ("rq",), "https://www.w3.org/TR/sparql11-query/#mediaType"
+)
 
 
 @dataclass(frozen=True)
@@ -49,14 +62,16 @@ class Canned:
     """What the pages need beyond the endpoint's state, worked out once at start-up."""
 
     paper: str  # the paper as a reference line
+    #: What an iri parameter's value names, read in the cdkg graph (the files: the derived graphs
+    #: repeat its labels under other IRIs, the Wikidata-shaped view under Wikidata's own).
+    resolver: Resolver
 
 
 @bp.record_once
 def _setup(setup: BlueprintSetupState) -> None:
     state = setup.app.extensions["cdkg"]
-    setup.app.extensions["cdkg.canned"] = Canned(
-        paper_reference(state.dataset.get_context(CDKG_GRAPH))
-    )
+    graph = state.dataset.get_context(CDKG_GRAPH)
+    setup.app.extensions["cdkg.canned"] = Canned(paper_reference(graph), Resolver(graph))
 
 
 def _canned() -> Canned:
@@ -65,12 +80,12 @@ def _canned() -> Canned:
 
 
 def formats_of(query: CannedQuery) -> tuple[negotiation.Format, ...]:
-    """What ``/queries/NAME`` answers in for this query: its results formats, then HTML, then the
-    result's citation (:mod:`cdkg.web.cite`)."""
+    """What ``/queries/NAME`` answers in for this query: its results formats, HTML, then its
+    text and its citation (:mod:`cdkg.web.cite`), given only when asked for."""
     forms = negotiation.RESULT_FORMATS
     if query.form not in ("SELECT", "ASK"):
         forms = negotiation.GRAPH_FORMATS
-    return (*forms, negotiation.HTML, *negotiation.CITATION_FORMATS)
+    return (*forms, negotiation.HTML, RQ, *negotiation.CITATION_FORMATS)
 
 
 def summary(query: CannedQuery) -> dict[str, Any]:
@@ -94,6 +109,7 @@ def summary(query: CannedQuery) -> dict[str, Any]:
                 "name": p.name,
                 "type": p.type,
                 "allowed": list(p.allowed) or None,
+                "classes": [curie(c) for c in p.classes] or None,
                 "default": p.default,
                 "description": p.description,
             }
@@ -135,14 +151,14 @@ def run(name: str) -> Response:
     state = endpoint()
     query = state.queries.get(name)
     params = query_params(query)
-    text = query.bind(params)
+    text = query.bind(params, _canned().resolver)
     available = formats_of(query)
     chosen = negotiation.negotiate(
         request.headers.get("Accept"), available, request.args.get(FORMAT_PARAM)
     )
-    citation = Citation.of(
-        query, state.version, _canned().paper, url=stable_url(query.name, params), params=params
-    )
+    citation = cite(query, params)
+    if chosen is RQ:
+        return text_answer(query, text, citation)
     if chosen in negotiation.CITATION_FORMATS:  # the citation alone: the query need not run
         return citations.result(query, params, citation, chosen)
     wire = available[0] if chosen is negotiation.HTML else chosen  # HTML is drawn from JSON
@@ -173,6 +189,38 @@ def run(name: str) -> Response:
         response.headers["CDKG-Truncated"] = "true"
     response.headers.update(citation.headers())
     return cacheable(response, request)
+
+
+def cite(query: CannedQuery, params: dict[str, str] | None) -> Citation:
+    """How to cite ``query`` run with ``params`` (``None``: run by no URL, so no cite-as)."""
+    url = None if params is None else stable_url(query.name, params)
+    return Citation.of(query, endpoint().version, _canned().paper, url=url, params=params)
+
+
+def text_answer(query: CannedQuery, text: str, citation: Citation) -> Response:
+    """The query's text as it runs (``format=rq``), with the headers that cite its result."""
+    response = Response(text, content_type=f"{RQ.media_type}; charset=utf-8")
+    response.headers["Content-Disposition"] = f'inline; filename="{query.name}.rq"'
+    response.vary.add("Accept")
+    response.headers.update(citation.headers())
+    return cacheable(response, request)
+
+
+@bp.after_app_request
+def cite_canned_text(response: Response) -> Response:
+    """A ``/sparql`` answer to a canned query's text gets the citation headers ``/queries/NAME``
+    sends for it: the same query, the same data, the same result. Not when the request names its
+    own dataset (``default-graph-uri``, ``named-graph-uri``): that is another result."""
+    if request.blueprint != "sparql" or response.status_code != 200:
+        return response
+    protocol = _params(request)
+    queries = protocol.getlist("query")
+    if len(queries) != 1 or "default-graph-uri" in protocol or "named-graph-uri" in protocol:
+        return response
+    found = recognise(endpoint().queries, queries[0], _canned().resolver)
+    if found is not None:
+        response.headers.update(cite(found.query, found.params).headers())
+    return response
 
 
 def query_params(query: CannedQuery) -> dict[str, str]:

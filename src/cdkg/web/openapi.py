@@ -1,11 +1,11 @@
 """``/openapi.json``: an OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0) of the canned
 queries, one ``GET /queries/NAME`` operation each, plus ``/queries`` and ``/sparql``.
 
-Parameters are typed from the query headers (``iri`` a string of format ``iri``, ``integer``,
-``year`` a pattern, ``enum`` an enum). Each operation has an example SPARQL JSON response: the
-first rows of ``tests/golden/NAME.json`` when the source checkout has one, else a synthetic row
-with the query's columns. The document is built once and kept; each answer names the server the
-request reached.
+Parameters are typed from the query headers (``iri`` a string: an IRI, an id, a Wikidata item or
+a label, resolved when the query runs; ``integer``; ``year`` a pattern; ``enum`` an enum). Each
+operation has an example SPARQL JSON response: the first rows of ``tests/golden/NAME.json`` when
+the source checkout has one, else a synthetic row with the query's columns. The document is built
+once and kept; each answer names the server the request reached.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
 from cdkg import __version__
-from cdkg.canned.params import LOCAL_ID, Param
+from cdkg.canned.params import IRI_FORMS, Param, curie
 from cdkg.canned.registry import CannedQuery, Registry
-from cdkg.names import ABSOLUTE_IRI
 from cdkg.resources import kg_dir
 from cdkg.sparql import negotiation
 from cdkg.web.canned import FORMAT_PARAM, formats_of
@@ -66,11 +65,6 @@ SPARQL_JSON_SCHEMA = {
         "boolean": {"type": "boolean"},
     },
 }
-#: An ``iri`` parameter, as :meth:`cdkg.canned.params.Param.term` reads it: an absolute IRI, or a
-#: bare id taken relative to ``https://w3id.org/cdkg/id/`` (``city/tehran``), either in ``<...>`` or
-#: not. (``"`` unescaped: JSON Schema patterns are ECMA-262, where ``\"`` is no escape.)
-_IRI_OR_ID = f"(?:{ABSOLUTE_IRI.pattern}|{LOCAL_ID.pattern})".replace('\\"', '"')
-IRI_PARAM = rf"^\s*(?:{_IRI_OR_ID}|<{_IRI_OR_ID}>)\s*$"
 CITATION_HEADERS = {
     "CDKG-Query": "the canned query's name",
     "CDKG-Query-SHA256": "SHA-256 of the query's text",
@@ -115,7 +109,9 @@ def param_schema(param: Param) -> dict[str, Any]:
     takes."""
     schema: dict[str, Any]
     if param.type == "iri":
-        schema = {"type": "string", "pattern": IRI_PARAM}
+        # any text: a label is one (تهران, Tehran); whether it names one entity of the graph is
+        # known only when the query runs, and a value that names none, or several, is a 400
+        schema = {"type": "string"}
     elif param.type == "integer":
         schema = {"type": "integer"}
     elif param.type == "year":
@@ -127,6 +123,18 @@ def param_schema(param: Param) -> dict[str, Any]:
     if param.default is not None:
         schema["default"] = int(param.default) if param.type == "integer" else param.default
     return schema
+
+
+def param_description(param: Param) -> str:
+    """The header's description; for an ``iri`` parameter, also what it takes."""
+    if param.type != "iri":
+        return param.description
+    kind = " or ".join(curie(c) for c in param.classes) or "entity"
+    return (
+        f"{param.description.rstrip('.')}; takes {IRI_FORMS}, resolved to the one {kind} of the "
+        "graph it names; a value that names none, or several, is a 400 listing the closest "
+        "candidates."
+    )
 
 
 def example_result(query: CannedQuery, golden: Path) -> dict[str, Any]:
@@ -174,7 +182,7 @@ def query_operation(query: CannedQuery, golden: Path) -> dict[str, Any]:
             "name": p.name,
             "in": "query",
             "required": False,
-            "description": p.description,
+            "description": param_description(p),
             "schema": param_schema(p),
             "allowEmptyValue": True,
         }
@@ -205,7 +213,10 @@ def query_operation(query: CannedQuery, golden: Path) -> dict[str, Any]:
                 },
                 "content": content,
             },
-            "400": _error_response("an unknown parameter or a bad value; the message names it"),
+            "400": _error_response(
+                "an unknown parameter or a bad value, or one that names no entity or several; "
+                "the message names it and lists the closest candidates"
+            ),
             "406": _error_response("no acceptable format"),
             "503": _error_response("the query ran past the time limit, or the server is busy"),
         },
