@@ -31,3 +31,11 @@ def test_query_page_links_to_each_view(shipped: FlaskClient) -> None:
         assert "name=ties" in link
         assert "kind=sister_city" in link  # the parameters travel with the query
         assert client.get(link).status_code == 200
+
+
+def test_a_view_binds_parameters_as_the_query_page_does(shipped: FlaskClient) -> None:
+    """A view of ``city`` with ``city=Tehran`` (a label, as scholars type it) draws Tehran's rows:
+    the same resolver as /queries/NAME, not the raw text bound as an IRI."""
+    page = shipped.get("/views/map?name=city&city=Tehran").get_data(as_text=True)
+    assert "https://w3id.org/cdkg/id/city/tehran" in html.unescape(page)
+    assert shipped.get("/views/map?name=city&city=Nowhere-at-all").status_code == 400

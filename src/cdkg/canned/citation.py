@@ -144,7 +144,7 @@ class Release:
 
     creator: str | None  # dcterms:creator, e.g. "cdkg contributors"
     version: str | None  # owl:versionInfo, e.g. "0.1.0"
-    released: datetime.date | None  # dcterms:issued; `cdkg release` sets it with CITATION.cff's
+    released: datetime.date | None  # dcterms:issued, equal to CITATION.cff's date-released
     license: str | None  # dcterms:license, an IRI
     data_version: str  # the content hash of the data files: the `CDKG-Dataset-Version` header
 

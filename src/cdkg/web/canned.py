@@ -79,6 +79,11 @@ def _canned() -> Canned:
     return found
 
 
+def resolver() -> Resolver:
+    """The app's resolver of ``iri`` parameters: every page that binds a canned query uses it."""
+    return _canned().resolver
+
+
 def formats_of(query: CannedQuery) -> tuple[negotiation.Format, ...]:
     """What ``/queries/NAME`` answers in for this query: its results formats, HTML, then its
     text and its citation (:mod:`cdkg.web.cite`), given only when asked for."""

@@ -18,6 +18,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from cdkg.names import ID
+from cdkg.web import canned
 from cdkg.web.state import endpoint
 
 bp = Blueprint("visual", __name__)
@@ -49,7 +50,7 @@ def chosen_query() -> tuple[str, str, str]:
     params = {k: v for k, v in request.args.items() if k not in ("name", "query") and v}
     query = endpoint().queries.get(name)
     url = url_for("canned.run", name=name, _external=True, **params)
-    return name, query.bind(params), url
+    return name, query.bind(params, canned.resolver()), url
 
 
 @bp.route("/views/")
