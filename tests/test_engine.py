@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from rdflib import Literal, URIRef
 
-from cdkg.engine.evaluate import QueryRequest
+from cdkg.engine.cache import ResultCache
+from cdkg.engine.evaluate import Answer, QueryRequest
 from cdkg.engine.runner import LONG_AFTER, Engine, running
 from cdkg.errors import QuerySyntaxError, QueryTimeout, ServiceUnavailable
 from cdkg.kg.store import new_dataset
@@ -273,3 +274,22 @@ def test_runaway_queries_leave_the_query_slots_to_short_ones() -> None:
         for thread in threads:
             thread.join(10)
         assert sorted(outcomes) == ["QueryTimeout", "QueryTimeout", "ServiceUnavailable"]
+
+
+def test_the_cache_keeps_no_answer_another_endpoint_gave() -> None:
+    """An answer with a SERVICE call in it may change with the other endpoint: never cached; a
+    query that only names a local WDQS service (the label service) is cached like any other."""
+    cache = ResultCache(8)
+    request = QueryRequest("ASK {}", format="json")
+    cache.put(request, Answer(b"{}", "application/json", 1, called_out=True))
+    assert cache.get(request) is None
+    local = Answer(b"{}", "application/json", 1)
+    cache.put(request, local)
+    assert cache.get(request) is local
+    with running(make_engine(cache_entries=8)) as engine:
+        text = (
+            "SELECT ?item ?itemLabel WHERE { ?item wdt:P31 wd:Q515 . "
+            'SERVICE wikibase:label { bd:serviceParam wikibase:language "en". } } LIMIT 1'
+        )
+        first = engine.run(QueryRequest(text, format="json"))
+        assert engine.run(QueryRequest(text, format="json")) is first

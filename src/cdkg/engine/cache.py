@@ -7,7 +7,6 @@ import threading
 from collections import OrderedDict
 
 from cdkg.engine.evaluate import Answer, QueryRequest
-from cdkg.sparql import lexer
 
 #: Largest answer kept in the result cache (how many it keeps is ``settings.cache_entries``).
 CACHE_ENTRY_BYTES = 1 << 20
@@ -40,7 +39,7 @@ class ResultCache:
         least recently used answers go first."""
         if not self.entries or len(found.body) > CACHE_ENTRY_BYTES:
             return
-        if lexer.mentions_service(request.text):
+        if found.called_out:
             return
         with self._lock:
             replaced = self._answers.pop(request, None)  # two misses for one query may race here

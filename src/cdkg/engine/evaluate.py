@@ -25,6 +25,7 @@ Oxigraph reads it, and answered with the functions of :mod:`cdkg.engine.function
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Collection, Iterable, Mapping
@@ -81,13 +82,14 @@ class QueryRequest:
 
 @dataclass(frozen=True)
 class Answer:
-    """An answer's bytes, its media type, how many rows or triples it holds, and whether the row
-    cap cut it."""
+    """An answer's bytes, its media type, how many rows or triples it holds, whether the row
+    cap cut it, and whether another endpoint gave part of it (SERVICE: then it is not cached)."""
 
     body: bytes
     media_type: str
     rows: int
     truncated: bool = False
+    called_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -302,9 +304,10 @@ def _federated(
     # every SERVICE call happens through the guarded client.
     with guarded_services(limits.allow_service, limits.deadline, limits.service_timeout):
         result: Mapping[str, Any] = evalQuery(dataset, query, base=request.base)
-        return write_evaluated(
+        written = write_evaluated(
             result, reading.form, chosen, limits.max_rows, names=reading.star_variables
         )
+    return dataclasses.replace(written, called_out=True)
 
 
 def write_evaluated(

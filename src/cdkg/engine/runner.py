@@ -167,7 +167,9 @@ class Engine:
         self._release(connection)
         if "error" in header:
             raise wire.error_from(header["error"])
-        return Answer(body, header["media_type"], header["rows"], header["truncated"])
+        return Answer(
+            body, header["media_type"], header["rows"], header["truncated"], header["called_out"]
+        )
 
     def _release(self, connection: Connection) -> None:
         """Keep ``connection`` for the next query, unless it cannot serve one or the engine was
