@@ -4,9 +4,10 @@
 
 Compared as ``test_canned_http`` compares, after normalising what a store may write differently
 for the same RDF term: blank node labels, and numeric literals' lexical forms (Virtuoso stores
-``"33.9900"^^xsd:decimal`` as a number and writes ``"33.99"``). Where Virtuoso answers differently
-for a real reason, the query is marked ``xfail(strict=True)`` with that reason (:data:`QUIRKS`):
-when Virtuoso is fixed, the mark fails and comes off.
+``"33.9900"^^xsd:decimal`` as a number and writes ``"33.99"``). Every canned query answers as its
+golden file: the queries are written so that Virtuoso 7.2 evaluates them as SPARQL 1.1 says (each
+says how, where it matters); ``tests/test_store_parity.py`` does the same on the Oxigraph server,
+and with parameters on both.
 
 ``load`` is also checked where it must refuse: data that does not conform (nothing is sent: a
 recording fake store sees no request), a store that cannot be reached (exit 2 naming the URL),
@@ -61,34 +62,7 @@ GRAPHS = (
 #: The small made-up graph of the validation tests: quick to load and validate.
 MINI = ("--ontology", FIXTURES / "ontology", "--shapes", FIXTURES / "shapes")
 
-#: Canned queries Virtuoso 7.2 answers differently from the SPARQL 1.1 spec, and why.
-QUIRKS = {
-    "rq1-principles": "Virtuoso evaluates the OPTIONAL holding a VALUES block inside the "
-    "SELECT DISTINCT subquery without joining it on ?principle: every principle gets the same "
-    "grounds",
-    "rq2-civilisations": "Virtuoso divides integers as integers (1000 * 32 / 70 = 457): SPARQL "
-    "1.1 (§17.4.1, op:numeric-divide) makes it a decimal, so share_percent 45 not 45.7",
-    "rq2-islamic-share": "integer division, as rq2-civilisations: share_percent 45 not 45.7",
-    "rq2-periphery-share": "integer division, as rq2-civilisations: share_percent 12 not 12.9",
-    "rq2-istanbul": "Virtuoso returns a comparison's value as xsd:integer 1, not xsd:boolean true",
-    "views-cities": "as rq2-istanbul: ?iranian, a comparison's value, comes back as xsd:integer "
-    "1 or 0, not xsd:boolean true or false",
-    "search": "Virtuoso counts REPLACE() of an unbound variable as BOUND, so without q the "
-    "FILTER(!BOUND(?typed) || ...) keeps no row (0 rows, not 200)",
-}
 NAMES = sorted(path.stem for path in GOLDEN.glob("*.json"))
-
-
-def golden_params() -> list[Any]:
-    """Every golden file's query; those of :data:`QUIRKS` expected to fail their comparison
-    (only that: an error, e.g. the store refusing the query, still fails the test)."""
-    quirk = pytest.mark.xfail
-    return [
-        pytest.param(n, marks=quirk(raises=AssertionError, strict=True, reason=QUIRKS[n]))
-        if n in QUIRKS
-        else n
-        for n in NAMES
-    ]
 
 
 # --- fixtures -----------------------------------------------------------------------------------
@@ -227,7 +201,7 @@ def test_undeclared_wdqs_prefixes_reach_the_store_declared(remote: RemoteStore) 
     assert int(next(iter(rows[0].values()))) > 0
 
 
-@pytest.mark.parametrize("name", golden_params())
+@pytest.mark.parametrize("name", NAMES)
 def test_canned_query_through_remote_store_equals_golden(remote: RemoteStore, name: str) -> None:
     text = REGISTRY.bind(name, {})
     admitted = guard.admit(text, prefixes=PREFIXES)
@@ -413,7 +387,7 @@ def served_by_virtuoso(virtuoso: Virtuoso, loaded: Loaded, start_server: Callabl
     return start_server("--store", virtuoso.sparql, "--timeout", "60", "--workers", "2")
 
 
-@pytest.mark.parametrize("name", golden_params())
+@pytest.mark.parametrize("name", NAMES)
 def test_canned_query_served_from_virtuoso_equals_golden(
     served_by_virtuoso: Any, name: str
 ) -> None:
