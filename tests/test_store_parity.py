@@ -104,10 +104,12 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail(f"no Oxigraph server at {binary}: install the test extra (pip install .[test])")
     directory = tmp_path_factory.mktemp("oxigraph-store")
     base = f"http://127.0.0.1:{free_port()}"
+    bind = base.removeprefix("http://")
+    command: list[str | Path] = [binary, "serve", "--location", directory / "db", "--bind", bind]
     log = directory / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [binary, "serve", "--location", directory / "db", "--bind", base.removeprefix("http://")],
+            command,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -191,7 +193,7 @@ def store_url(request: pytest.FixtureRequest) -> str:
 def test_every_kind_of_parameter_is_tried() -> None:
     """The cases reach each parameter type the queries use, the search's texts included."""
     cases = parameter_cases()
-    tried = {(c.values[0], next(iter(c.values[1]))) for c in cases}  # type: ignore[union-attr]
+    tried = {(c.values[0], next(iter(c.values[1]))) for c in cases}
     declared = {(q.name, p.name) for q in REGISTRY for p in q.params}
     untried = declared - tried
     assert not untried, f"parameters with no value to try: {sorted(untried)}"
