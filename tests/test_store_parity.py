@@ -48,6 +48,12 @@ from virtuoso_fixtures import cdkg
 EXAMPLE_IRI = re.compile(r"https://w3id\.org/cdkg/[^\s,;)]+")
 #: What scholars type into a string parameter: the search's cases and the paper's printings.
 TEXTS = list(dict.fromkeys([q for q, _, _ in CASES] + [q for q, _, _ in PRINTED]))
+#: Strings a TSV cell cannot hold as they are (a tab, line breaks), quotes, a backslash, language
+#: tags: what cdkg reads back from a store and writes again (cdkg.engine.evaluate.write_evaluated).
+AWKWARD = r"""SELECT ?x WHERE {
+  VALUES ?x { "tab\there" "line one\nline two" "cr\rhere" "say \"hi\"" "back\\slash"
+              "a\u2028b" "t\tb"@en "تهران"@fa <https://example.org/a%20b> "1.50"^^xsd:decimal }
+}"""
 #: How long the Oxigraph server may take to answer its first query.
 READY_WITHIN = 60
 
@@ -208,3 +214,11 @@ def test_a_canned_query_with_parameters_answers_on_the_store_as_embedded(
     ordered = is_ordered(name)
     expected = answer_json(kg_engine, text)
     assert comparable(through(store_url, text), ordered) == comparable(expected, ordered)
+
+
+def test_strings_from_the_store_come_back_as_the_embedded_store_writes_them(
+    store_url: str, kg_engine: Engine
+) -> None:
+    expected = answer_json(kg_engine, AWKWARD)
+    assert len(expected["results"]["bindings"]) == 10
+    assert comparable(through(store_url, AWKWARD), False) == comparable(expected, False)

@@ -333,9 +333,11 @@ def write_evaluated(
     columns = list(names) if names is not None else [str(v) for v in result.get("vars_") or ()]
     table = ["\t".join(f"?{n}" for n in columns)]
     for binding in result["bindings"]:
+        # each term as N-Triples writes it (Oxigraph's): TSV cells may not hold a raw tab or line
+        # break, and rdflib's n3() keeps a tab and writes a line break in a long """string"""
         table.append(
             "\t".join(
-                value.n3() if (value := binding.get(Variable(n))) is not None else ""
+                str(oxi.to_ox(value)) if (value := binding.get(Variable(n))) is not None else ""
                 for n in columns
             )
         )
