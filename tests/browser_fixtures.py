@@ -1,15 +1,19 @@
 """The one way the tests start a browser: Debian's chromium, driven by Playwright, never downloaded.
 
 ``browser`` is module-scoped, so each test module has the browser to itself and closes it before
-the next module starts one (Playwright's sync API allows one running instance at a time).
-``local_page`` is a fresh page that may reach only 127.0.0.1: anything else is aborted, and the
-test fails if the page tried.
+the next module starts one (Playwright's sync API allows one running instance at a time, and
+while it runs, no other code of the process may run an asyncio event loop).
+
+``open_local_page(**options)`` opens a page in a fresh context (``options`` go to
+``browser.new_context``) that may reach only 127.0.0.1 and localhost: anything else is aborted and
+recorded in ``page.outside``, and the test fails at teardown if the page tried. Errors its scripts
+raise are recorded in ``page.errors``. ``local_page`` is one such page, 1200 x 800.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +30,8 @@ FLAGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+#: The only hosts a test page may reach.
+LOCAL = ("127.0.0.1", "localhost")
 
 
 @pytest.fixture(scope="module")
@@ -41,20 +47,35 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def local_page(browser: Any) -> Iterator[Any]:
-    """A page in a fresh context (1200 x 800) that may reach only 127.0.0.1 and localhost."""
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
-    page = context.new_page()
-    outside: list[str] = []
+def open_local_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """Open pages that may reach only 127.0.0.1 and localhost, each in a fresh context."""
+    pages: list[Any] = []
 
-    def route(route: Any) -> None:
-        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
+    def open_page(**options: Any) -> Any:
+        page = browser.new_context(**options).new_page()
+        page.outside = []
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
 
-    page.route("**/*", route)
-    yield page
-    context.close()
-    assert outside == [], f"the page reached for the network: {outside}"
+        def route(route: Any) -> None:
+            if urlsplit(route.request.url).hostname in LOCAL:
+                route.continue_()
+            else:
+                page.outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", route)
+        pages.append(page)
+        return page
+
+    yield open_page
+    for page in pages:
+        page.context.close()
+    reached = [url for page in pages for url in page.outside]
+    assert reached == [], f"the page reached for the network: {reached}"
+
+
+@pytest.fixture
+def local_page(open_local_page: Callable[..., Any]) -> Any:
+    """A page that may reach only 127.0.0.1 and localhost, 1200 x 800."""
+    return open_local_page(viewport={"width": 1200, "height": 800})

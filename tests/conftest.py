@@ -16,8 +16,10 @@ from cdkg.kg.graph import load_dataset, load_graph
 from cdkg.kg.served import served_dataset
 from cdkg.settings import Settings
 
-# The endpoint's fixtures: apps on made-up graphs, real `cdkg serve` processes.
-pytest_plugins = ["endpoint_fixtures", "browser_fixtures", "virtuoso_fixtures"]
+# The endpoint's fixtures: apps on made-up graphs, real `cdkg serve` processes; the fuzz tests'
+# server and tally. A fixture is shared by scope only where it is defined once: here, not by
+# importing it into each test module (each import would be a fixture of its own).
+pytest_plugins = ["endpoint_fixtures", "browser_fixtures", "virtuoso_fixtures", "fuzz_report"]
 
 
 @pytest.fixture(scope="session")

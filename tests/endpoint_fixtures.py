@@ -3,18 +3,15 @@
 - ``make_app`` / ``app`` / ``client``: the Flask app on small made-up graphs, no socket;
 - ``live_server``: a real ``cdkg serve`` process on a free port, serving the shipped graph plus
   the made-up graphs and the W3C protocol fixtures (``tests/conformance/``) as named graphs;
+- ``shipped_server``: a real ``cdkg serve`` process on the shipped graph alone;
 - ``start_server``: start more such processes with other arguments; each is stopped at the end.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +26,8 @@ from cdkg.canned.registry import Registry
 from cdkg.kg.graph import load_dataset
 from cdkg.settings import Settings
 from cdkg.web import create_app
+from cdkg_bench.ports import free_port
+from servers import DidNotStart, start_and_wait, stop, tail
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -103,13 +102,6 @@ def client(app: Flask) -> FlaskClient:
 # --- real servers -----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class LiveServer:
     """A ``cdkg serve`` child process and where it listens."""
@@ -128,39 +120,29 @@ class LiveServer:
         return f"{self.url}/sparql"
 
     def start(self, ready_within: float = 180) -> LiveServer:
-        command = [str(Path(sys.executable).parent / "cdkg"), "serve", "--port", str(self.port)]
+        command = [Path(sys.executable).parent / "cdkg", "serve", "--port", str(self.port)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("CDKG_")}
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [*command, *self.args], stdout=log, stderr=subprocess.STDOUT, env=env
+        try:
+            self.process = start_and_wait(
+                [*command, *self.args],
+                self.sparql,
+                log=self.log,
+                ready_within=ready_within,
+                env=env,
             )
-        deadline = time.monotonic() + ready_within
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"cdkg serve exited with {self.process.returncode}:\n{self.tail()}")
-            try:
-                with urllib.request.urlopen(self.sparql, timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return self
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.2)
-        self.stop()
-        pytest.fail(f"cdkg serve did not answer within {ready_within} s:\n{self.tail()}")
+        except DidNotStart as err:
+            pytest.fail(str(err))
+        return self
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            stop(self.process)
 
     def tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return tail(self.log, lines)
 
 
 @pytest.fixture(scope="session")
@@ -177,6 +159,13 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def shipped_server(start_server: Callable[..., LiveServer]) -> LiveServer:
+    """``cdkg serve`` on the shipped graph alone, for tests that only read from it: a time limit
+    with room for the slower canned queries and views on a loaded machine."""
+    return start_server("--timeout", "60", "--workers", "2")
 
 
 #: The live server's time limit: short, so the runaway-query test is quick.

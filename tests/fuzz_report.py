@@ -1,5 +1,7 @@
-"""What the fuzz tests share: the pass criteria every response must meet, and the tally of cases
-tried, written to ``reports/fuzz.json`` and printed at the end of each fuzz module.
+"""What the fuzz tests share (a pytest plugin, named in ``conftest.py``): the pass criteria every
+response must meet; the fuzzed server (``fuzz_server``, one per session); and the tally of cases
+tried (``tally``, one per module), written to ``reports/fuzz.json`` and printed at the end of each
+fuzz module.
 
 The pass criteria (issue 7): never a 500 for any input; every error (4xx, and the 503 of a query
 past its time limit) is our one JSON error shape (:meth:`cdkg.errors.CdkgError.to_json`); no body
@@ -12,6 +14,7 @@ seconds, and which pytest command produced it, so docs/ can quote the numbers.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -104,13 +107,8 @@ class Tally:
         self.seconds[test] = self.seconds.get(test, 0.0) + time.monotonic() - started
 
 
-def write_report(tally: Tally, config: pytest.Config, report: Path = REPORT) -> None:
-    """Merge ``tally`` into ``report`` and print it on the terminal."""
-    command = " ".join(["pytest", *config.invocation_params.args])
-    try:
-        doc = json.loads(report.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        doc = {}
+def merge(doc: object, tally: Tally, command: str) -> dict[str, object]:
+    """The report ``doc`` with each test of ``tally`` put in, run by ``command``."""
     tests: dict[str, object] = doc.get("tests", {}) if isinstance(doc, Mapping) else {}
     when = datetime.now(UTC).isoformat(timespec="seconds")
     for test, cases in sorted(tally.cases.items()):
@@ -122,14 +120,30 @@ def write_report(tally: Tally, config: pytest.Config, report: Path = REPORT) -> 
             "examples_env": os.environ.get(EXAMPLES_ENV),
             "when": when,
         }
-    doc = {
+    return {
         "about": "fuzz cases tried per test (written by tests/fuzz_report.py; regenerate with "
         "the command of each entry)",
         "total_cases": sum(int(t["cases"]) for t in tests.values() if isinstance(t, dict)),
         "tests": dict(sorted(tests.items())),
     }
+
+
+def write_report(tally: Tally, config: pytest.Config, report: Path = REPORT) -> None:
+    """Merge ``tally`` into ``report`` and print it on the terminal."""
+    command = " ".join(["pytest", *config.invocation_params.args])
     report.parent.mkdir(exist_ok=True)
-    report.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    report.touch()
+    # one merge at a time: the fuzz modules may end together, in parallel workers (pytest -n)
+    with report.open("r+", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            doc = json.loads(handle.read())
+        except ValueError:
+            doc = {}
+        merged = merge(doc, tally, command)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
     if terminal is None:

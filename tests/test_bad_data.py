@@ -8,6 +8,7 @@ not well-formed RDF exits 2 naming the file and the line; well-formed data that 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 from cdkg.errors import LoadError
 from cdkg.kg.graph import kg_files, rdf_format
 from cdkg.kg.wellformed import check, may_hold_non_ascii_numbers
+from cdkg_bench.ports import free_port
 
 BAD = Path(__file__).parent / "fixtures" / "bad"
 #: No case may take longer than this, in seconds (a billion-laughs file would take forever).
@@ -104,9 +106,7 @@ def test_validate(case: Case, tmp_path: Path) -> None:
 def run_serve(*args: str | Path, cwd: Path) -> tuple[subprocess.CompletedProcess[str], bool]:
     """Run ``cdkg serve ARGS`` on a free port until it exits (at most :data:`BOUND` s); the
     process, and whether its port ever accepted a connection."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDKG_")}
     command = _cdkg("serve", "--port", str(port), *args)
     (cwd / "stdout").touch()
@@ -119,7 +119,8 @@ def run_serve(*args: str | Path, cwd: Path) -> tuple[subprocess.CompletedProcess
                 with socket.socket() as probe:
                     probe.settimeout(0.2)
                     listened = listened or probe.connect_ex(("127.0.0.1", port)) == 0
-                time.sleep(0.1)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=0.1)  # returns as soon as it exits
         finally:
             if process.poll() is None:
                 process.kill()

@@ -28,29 +28,16 @@ WITH_ENUM = next(
 )
 
 
-@pytest.fixture(scope="module")
-def server(start_server):
+@pytest.fixture
+def server(shipped_server):
     """``cdkg serve`` on the shipped graph alone, with room for the slower canned queries."""
-    return start_server("--timeout", "30", "--workers", "2")
+    return shipped_server
 
 
 @pytest.fixture
-def page(browser):
+def page(open_local_page):
     """A page that may reach only 127.0.0.1; anything else is aborted and recorded."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.outside = []  # type: ignore[attr-defined]
-
-    def route(route) -> None:
-        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            page.outside.append(route.request.url)  # type: ignore[attr-defined]
-            route.abort()
-
-    page.route("**/*", route)
-    yield page
-    context.close()
+    return open_local_page(viewport={"width": 1280, "height": 900})
 
 
 def test_query_page_shows_rows_form_citation_and_opens_in_yasgui(page, server):

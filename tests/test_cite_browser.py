@@ -13,6 +13,7 @@ from typing import Any
 import bibtexparser
 import pytest
 import rispy
+from playwright.sync_api import expect
 
 from endpoint_fixtures import LiveServer
 
@@ -68,7 +69,8 @@ def test_copy_puts_the_bibtex_on_the_clipboard(page: Any) -> None:
     page.get_by_role("button", name="BibTeX").click()
     panel = page.locator("#cite-bibtex")
     panel.get_by_role("button", name="Copy").click()
-    assert panel.locator(".cite-status").inner_text() == "Copied."
+    # The status is written when the clipboard's promise settles, after the click returns.
+    expect(panel.locator(".cite-status")).to_have_text("Copied.")
     copied = page.evaluate("() => navigator.clipboard.readText()")
     library = bibtexparser.parse_string(copied)
     assert not library.failed_blocks

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
+
+from servers import serve_in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -38,33 +38,15 @@ def other_origin() -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/page.html"
-    server.shutdown()
-    server.server_close()
+    with serve_in_thread(Handler) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}/page.html"
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(open_local_page, live_server):
     """A fresh page whose requests may reach only the two local origins; others are aborted
     and recorded."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.outside = []  # type: ignore[attr-defined]
-
-    def route(route) -> None:
-        host = urlsplit(route.request.url).hostname
-        if host in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            page.outside.append(route.request.url)  # type: ignore[attr-defined]
-            route.abort()
-
-    page.route("**/*", route)
-    yield page
-    context.close()
+    return open_local_page()
 
 
 FETCH = """async ([url, options]) => {

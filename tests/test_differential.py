@@ -56,7 +56,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -77,7 +76,9 @@ from cdkg.kg.store import oxigraph_of
 from cdkg.names import CDKG_GRAPH
 from cdkg.resources import kg_dir
 from cdkg.sparql.prefixes import with_prefixes
-from endpoint_fixtures import LiveServer, free_port
+from cdkg_bench.ports import free_port
+from endpoint_fixtures import LiveServer
+from servers import DidNotStart, start_and_wait, stop
 
 pytestmark = pytest.mark.slow
 
@@ -950,14 +951,6 @@ def fields_of(case: Case, text: str) -> list[tuple[str, str]]:
     ]
 
 
-def _answers(url: str) -> bool:
-    """Whether the SPARQL endpoint at ``url`` answers a query yet."""
-    try:
-        return post(url, [("query", "ASK {}")], "application/sparql-results+json").status == 200
-    except OSError:  # refused: not listening yet
-        return False
-
-
 @pytest.fixture(scope="module")
 def edge_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The edge-case graphs, written as N-Quads."""
@@ -996,28 +989,16 @@ def oxigraph_url(edge_file: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     )
     assert loaded.returncode == 0, loaded.stderr.decode(errors="replace")
     port = free_port()
-    log = directory / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [binary, "serve-read-only", "--location", location, "--bind", f"127.0.0.1:{port}"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}/query"
-    deadline = time.monotonic() + 60
-    while not _answers(url):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait(timeout=10)
-            pytest.fail(f"the Oxigraph server did not start:\n{log.read_text()}")
-        time.sleep(0.1)
-    yield url
-    process.terminate()
+    command = [binary, "serve-read-only", "--location", location, "--bind", f"127.0.0.1:{port}"]
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+        process = start_and_wait(
+            command, f"{url}?query=ASK%7B%7D", log=directory / "serve.log", ready_within=60
+        )
+    except DidNotStart as err:
+        pytest.fail(f"the Oxigraph server did not start: {err}")
+    yield url
+    stop(process)
 
 
 @pytest.fixture(scope="module")

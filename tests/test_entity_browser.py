@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from rdflib import Graph, URIRef
@@ -18,22 +17,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def page(browser):
+def page(open_local_page):
     """A page that may reach only 127.0.0.1; anything else is aborted and recorded."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    page.outside = []  # type: ignore[attr-defined]
-
-    def route(route) -> None:
-        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            page.outside.append(route.request.url)  # type: ignore[attr-defined]
-            route.abort()
-
-    page.route("**/*", route)
-    yield page
-    context.close()
+    return open_local_page(viewport={"width": 1200, "height": 900})
 
 
 def test_tehran_page_and_its_map(page, live_server, kg_graph: Graph):

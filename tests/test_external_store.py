@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import http.server
 import json
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -47,8 +46,10 @@ from cdkg.sparql.remote import (
     StoreTimeout,
     StoreUnavailable,
 )
+from cdkg_bench.ports import free_port
+from servers import serve_in_thread
 from test_canned_golden import REGISTRY, golden
-from virtuoso_fixtures import Loaded, Virtuoso, cdkg, free_port
+from virtuoso_fixtures import Loaded, Virtuoso, cdkg
 
 GOLDEN = Path(__file__).parent / "golden"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -108,14 +109,10 @@ def fake_store() -> Iterator[FakeStore]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = False  # server_close() waits for each handler to close its socket
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    # not daemon threads: closing the server waits for each handler to close its socket
+    with serve_in_thread(Handler, daemon_threads=False) as server:
+        fake.url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
+        yield fake
 
 
 # --- normalising answers ------------------------------------------------------------------------

@@ -4,9 +4,9 @@ its limits, checked against tiny local HTTP servers."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import socket
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -15,6 +15,7 @@ import pytest
 
 from cdkg.errors import BadGateway, Forbidden, GatewayTimeout
 from cdkg.sparql import federation
+from servers import serve_in_thread
 
 Reply = tuple[int, bytes, float]  # status, body, seconds to wait before answering
 
@@ -22,7 +23,7 @@ Reply = tuple[int, bytes, float]  # status, body, seconds to wait before answeri
 @pytest.fixture
 def remote() -> Iterator[Callable[[Reply], str]]:
     """Start a server that gives one fixed reply; returns its URL."""
-    servers: list[http.server.HTTPServer] = []
+    servers = contextlib.ExitStack()
 
     def start(reply: Reply) -> str:
         status, body, delay = reply
@@ -41,16 +42,11 @@ def remote() -> Iterator[Callable[[Reply], str]]:
             def log_message(self, *args: object) -> None:
                 pass
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
+        server = servers.enter_context(serve_in_thread(Handler))
         return f"http://127.0.0.1:{server.server_address[1]}/sparql"
 
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with servers:
+        yield start
 
 
 EMPTY = b'{"head": {"vars": []}, "results": {"bindings": []}}'

@@ -29,9 +29,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from cdkg.canned.registry import Registry
 from endpoint_fixtures import REPO, LiveServer
-from fuzz_report import Tally, check_response, derandomize, examples, fuzz_server, tally
-
-__all__ = ["fuzz_server", "tally"]  # fixtures, from fuzz_report
+from fuzz_report import Tally, check_response, derandomize, examples
 
 #: The operations the document must have: one per canned query, the list, and /sparql.
 OPERATIONS = sorted(

@@ -43,11 +43,7 @@ from fuzz_report import (
     check_response,
     derandomize,
     examples,
-    fuzz_server,
-    tally,
 )
-
-__all__ = ["fuzz_server", "tally"]  # fixtures, from fuzz_report
 
 STORES = ("oxigraph",)
 CANNED = tuple(path.read_text(encoding="utf-8") for path in sorted(REPO.glob("queries/*.rq")))

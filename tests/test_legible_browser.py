@@ -38,10 +38,9 @@ SELECT DISTINCT ?c ?country WHERE {
 }"""
 
 
-@pytest.fixture(scope="module")
-def server(start_server: Any) -> LiveServer:
-    server: LiveServer = start_server("--timeout", "60", "--workers", "2")
-    return server
+@pytest.fixture
+def server(shipped_server: LiveServer) -> LiveServer:
+    return shipped_server
 
 
 @pytest.fixture(scope="module")

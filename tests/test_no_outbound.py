@@ -40,9 +40,7 @@ from hypothesis import strategies as st
 from cdkg.errors import BadQuery, CdkgError, Forbidden
 from cdkg.sparql import guard
 from endpoint_fixtures import FIXTURES, LiveServer
-from fuzz_report import Tally, check_response, derandomize, examples, tally
-
-__all__ = ["tally"]  # a fixture, from fuzz_report
+from fuzz_report import Tally, check_response, derandomize, examples
 
 pytestmark = pytest.mark.slow
 

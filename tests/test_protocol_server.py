@@ -25,9 +25,10 @@ from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 from cdkg.canned.registry import Registry
 from cdkg.names import CDKG_GRAPH
 from cdkg.resources import kg_dir
+from cdkg_bench.ports import free_port
 from cdkg_bench.soak import memory
 from cdkg_bench.soak.memory import busy
-from endpoint_fixtures import EXTRA_GRAPHS, FIXTURES, LIVE_TIMEOUT, LiveServer, free_port
+from endpoint_fixtures import EXTRA_GRAPHS, FIXTURES, LIVE_TIMEOUT, LiveServer
 from test_no_outbound import Listener
 
 pytestmark = pytest.mark.slow

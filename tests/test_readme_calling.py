@@ -13,11 +13,11 @@ import re
 import shlex
 import shutil
 import subprocess
-import threading
 
 import pytest
 
 from endpoint_fixtures import REPO, LiveServer
+from servers import serve_in_thread
 
 pytestmark = pytest.mark.slow
 
@@ -80,16 +80,13 @@ def test_the_readme_sparqlwrapper_snippet_prints_five_labels(live_server, capsys
 
 @pytest.mark.browser
 def test_the_readme_fetch_runs_in_a_browser_console_on_another_origin(
-    live_server, tmp_path, browser
+    live_server, tmp_path, open_local_page
 ):
     [snippet] = calling_blocks("js")
     (tmp_path / "console.html").write_text("<!doctype html><title>another origin</title>")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    origin = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # another port: origin
-    threading.Thread(target=origin.serve_forever, daemon=True).start()
-    try:
-        context = browser.new_context()
-        page = context.new_page()
+    with serve_in_thread(handler) as origin:  # another port: another origin
+        page = open_local_page()
         page.goto(f"http://127.0.0.1:{origin.server_address[1]}/console.html")
         logged: list = []
         # Playwright needs a Python function here, not a bound builtin method
@@ -99,10 +96,6 @@ def test_the_readme_fetch_runs_in_a_browser_console_on_another_origin(
         # the snippet's console.log; the page may also log a failed favicon request
         [printed] = [message for message in logged if message.type == "log"]
         status, bindings = (arg.json_value() for arg in printed.args)
-        context.close()
-    finally:
-        origin.shutdown()
-        origin.server_close()
     assert status == 200
     assert len(bindings) == 5
     assert {"s", "label"} <= set(bindings[0])

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -39,6 +37,7 @@ from cdkg.sparql import guard, negotiation
 from cdkg.sparql.prefixes import PREFIXES
 from cdkg.sparql.remote import RemoteStore
 from cdkg_bench.ports import free_port
+from servers import DidNotStart, start_and_wait, stop
 from test_canned_golden import REGISTRY, golden
 from test_external_store import GRAPHS, NAMES, comparable, is_ordered
 from test_search import CASES, PRINTED
@@ -92,15 +91,6 @@ def through(url: str, text: str) -> dict[str, Any]:
 # --- the Oxigraph server ------------------------------------------------------------------------
 
 
-def _answers(query_url: str) -> bool:
-    ask = query_url + "?" + urllib.parse.urlencode({"query": "ASK {}"})
-    try:
-        with urllib.request.urlopen(ask, timeout=2) as response:  # noqa: S310 - loopback
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``oxigraph serve`` (read-write: ``cdkg load`` writes to it) on a free loopback port, its
@@ -111,28 +101,18 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("oxigraph-store")
     base = f"http://127.0.0.1:{free_port()}"
     bind = base.removeprefix("http://")
-    command: list[str | Path] = [binary, "serve", "--location", directory / "db", "--bind", bind]
-    log = directory / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + READY_WITHIN
-    while not _answers(f"{base}/query"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait(timeout=10)
-            pytest.fail(f"the Oxigraph server did not start:\n{log.read_text()}")
-        time.sleep(0.1)
-    yield base
-    process.terminate()
+    command = [binary, "serve", "--location", directory / "db", "--bind", bind]
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+        process = start_and_wait(
+            command,
+            f"{base}/query?query=ASK%7B%7D",
+            log=directory / "serve.log",
+            ready_within=READY_WITHIN,
+        )
+    except DidNotStart as err:
+        pytest.fail(f"the Oxigraph server did not start: {err}")
+    yield base
+    stop(process)
 
 
 @pytest.fixture(scope="session")

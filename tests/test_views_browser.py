@@ -13,6 +13,7 @@ import base64
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -55,10 +56,10 @@ FILTER (?tie_class IN (cdkg:SisterCityTie, cdkg:CooperationMoU))"""
 PLACED = TIES + " ?a geo:lat ?alat ; geo:long ?along . ?b geo:lat ?blat ; geo:long ?blong ."
 
 
-@pytest.fixture(scope="module")
-def server(start_server: Callable[..., LiveServer]) -> LiveServer:
+@pytest.fixture
+def server(shipped_server: LiveServer) -> LiveServer:
     """The shipped graph, with a time limit that leaves room for a loaded machine."""
-    return start_server("--timeout", "60", "--workers", "2")
+    return shipped_server
 
 
 @pytest.fixture(scope="module")
@@ -71,26 +72,12 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def page(browser, server) -> Iterator:
-    """A page that may reach only the server; anything else is aborted and recorded."""
-    context = browser.new_context(viewport={"width": 1300, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.outside = []  # type: ignore[attr-defined]
-    page.errors = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda error: page.errors.append(str(error)))  # type: ignore[attr-defined]
-
-    def route(route) -> None:
-        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            page.outside.append(route.request.url)  # type: ignore[attr-defined]
-            route.abort()
-
-    page.route("**/*", route)
+def page(open_local_page: Callable[..., Any], server: LiveServer) -> Iterator[Any]:
+    """A page that may reach only the server (anything else is aborted and recorded), whose
+    scripts must raise no error."""
+    page = open_local_page(viewport={"width": 1300, "height": 900}, accept_downloads=True)
     yield page
-    assert page.outside == [], "the page reached for the network"  # type: ignore[attr-defined]
-    assert page.errors == [], "the page raised"  # type: ignore[attr-defined]
-    context.close()
+    assert page.errors == [], "the page raised"
 
 
 def open_view(page, server: LiveServer, path: str) -> dict:

@@ -22,9 +22,9 @@ TERMS = """SELECT ?number ?text ?iri WHERE {
 }"""
 
 
-@pytest.fixture(scope="module")
-def server(start_server):
-    return start_server("--timeout", "30", "--workers", "2")
+@pytest.fixture
+def server(shipped_server):
+    return shipped_server
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ recorded (method, path, query text).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import http.server
 import threading
@@ -22,6 +23,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from rdflib import RDFS, Graph, Literal, Namespace, URIRef
+
+from servers import serve_in_thread
 
 WD = Namespace("http://www.wikidata.org/entity/")
 WDT = Namespace("http://www.wikidata.org/prop/direct/")
@@ -63,6 +66,7 @@ class StandIn:
     requests: list[tuple[str, str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     redirect_to: str = "http://127.0.0.1:9/sparql"
+    running: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     @property
     def url(self) -> str:
@@ -116,12 +120,8 @@ class StandIn:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = self.running.enter_context(serve_in_thread(Handler))
         return self
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+        self.running.close()
