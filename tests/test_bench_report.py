@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import asdict
 
 import pytest
 
 from cdkg import cli
-from cdkg_bench import targets
+from cdkg_bench import targets, virtuoso
 from cdkg_bench.per_query import LoadOptions
 from cdkg_bench.per_query_figures import (
     CACHED,
@@ -22,11 +23,24 @@ from cdkg_bench.per_query_figures import (
     wrk_seconds,
 )
 from cdkg_bench.queries import CANNED, GRAPH
-from cdkg_bench.report import finite
-from cdkg_bench.report_markdown import markdown
+from cdkg_bench.report import finite, write
+from cdkg_bench.report_markdown import markdown, store_markdown
 from cdkg_bench.servers import CDKG, CDKG_CACHED, OXIGRAPH
 from cdkg_bench.stats import Stats, geometric_mean, harmonic_mean
-from cdkg_bench.verdicts import judge_all
+from cdkg_bench.store import StoreOptions
+from cdkg_bench.store_figures import (
+    BARE,
+    DIRECT,
+    EMBEDDED,
+    STORE,
+    by_status,
+    clients_figures,
+    load_phases,
+    query_figures,
+    refused,
+    worst,
+)
+from cdkg_bench.verdicts import judge_all, judge_store
 
 NAN = math.nan
 
@@ -276,10 +290,206 @@ def test_finite_turns_nan_into_null():
     }
 
 
+# --- the external store (issue 19) ---------------------------------------------------------------
+
+STORE_RUNS = {STORE: [0.30, 0.20, 0.25], DIRECT: [0.10, 0.20, 0.15], BARE: [0.1], EMBEDDED: []}
+
+
+def test_store_query_figures_give_medians_and_cdkg_over_the_store():
+    found = query_figures(
+        "table2", STORE_RUNS, {STORE: 5, DIRECT: 5, BARE: 5, EMBEDDED: 5}, {}, {"read": 0.01}
+    )
+    assert same(found["median"][STORE], 0.25)
+    assert same(found["ratio"], 0.25 / 0.15)
+    assert same(found["added"], 0.10)
+    assert math.isnan(found["vs_embedded"])  # no embedded timing: not measured
+    assert found["mismatch"] == ""
+    other = query_figures("t", STORE_RUNS, {STORE: 4, DIRECT: 5}, {}, {})
+    assert other["mismatch"] == "cdkg --store 4 rows, direct 5"  # cdkg must pass rows on
+    assert worst([found, other, {"ratio": NAN}])["name"] in ("table2", "t")
+    assert worst([{"ratio": NAN}]) is None
+
+
+CDKG_LOAD_STDERR = """\
+cdkg load: loaded and validated the files in 7.3 s
+cdkg load: built the catalog and the views in 1.6 s
+cdkg load: sent <https://w3id.org/cdkg/graph/cdkg>: 200899 triples in 3.2 s
+cdkg load: the store refused a PUT as deadlocked (40001); sending it again
+cdkg load: sent <https://w3id.org/cdkg/graph/queries>: 578 triples in 0.1 s
+cdkg load: counted each graph on the store in 0.1 s
+cdkg load: 2 graphs, 201477 triples in http://127.0.0.1:1/sparql, verified, stamped ..., in 11.6 s
+"""
+
+
+def test_load_phases_read_cdkg_load_s_progress_lines():
+    assert load_phases(CDKG_LOAD_STDERR) == {
+        "phases": {"load and validate": 7.3, "catalog and views": 1.6, "count on the store": 0.1},
+        "sent": {
+            "https://w3id.org/cdkg/graph/cdkg": 3.2,
+            "https://w3id.org/cdkg/graph/queries": 0.1,
+        },
+        "again": 1,
+    }
+
+
+def test_clients_figures_count_every_status():
+    found = clients_figures(
+        Counter({"200": 4, "503": 3, "no answer": 1}), {"503": "busy"}, [1.0, 2.0, 3.0, 4.0], 2.0
+    )
+    assert (found["requests"], found["per_second"], found["p50"]) == (8, 2.0, 2.0)
+    assert refused(found) == 3
+    assert by_status(found) == "200: 4, 503: 3, no answer: 1"
+    assert refused({}) == 0
+
+
+def test_a_count_target_wants_none_and_says_how_many_over():
+    none = targets.Target("503 answers", 0, higher=False, unit="503s")
+    assert none.wanted == "no 503s"
+    assert targets.judge(none, 0.0)["status"] == "PASS"
+    verdict = targets.judge(none, 220.0, why="slots")
+    assert (verdict["status"], verdict["by"], verdict["figure"]) == (
+        "MISS",
+        "over by 220 503s",
+        "220 503s",
+    )
+
+
+def store_query(name: str, ours: float, theirs: float) -> dict:
+    runs = {STORE: [ours], DIRECT: [theirs], BARE: [theirs], EMBEDDED: [0.01]}
+    found = query_figures(name, runs, dict.fromkeys(runs, 7), {DIRECT: 2048}, {"read": 0.002})
+    return {**found, "errors": {}, "rounds": 1}
+
+
+def store_point(triples: int, *, crowd: bool) -> dict:
+    point = {
+        "requested": triples,
+        "triples": triples,
+        "served_triples": triples + 100,
+        "graphs": [{"iri": "https://w3id.org/cdkg/graph/cdkg", "triples": triples, "bytes": 9}],
+        "queries": [store_query("table2", 1.2, 1.0), store_query("table1", 2.0, 1.0)],
+        "load": {
+            "curl": {
+                "seconds": 10.0,
+                "sent": {"g": 10.0},
+                "counted": {"g": triples + 100},
+                "error": "",
+            },
+            "cdkg": {"seconds": 40.0, **load_phases(CDKG_LOAD_STDERR), "error": ""},
+            "ratio": 4.0,
+        },
+    }
+    if crowd:
+        crowded = clients_figures(Counter({"200": 2, "503": 9}), {"503": "slots"}, [1.0], 20.0)
+        alone = clients_figures(Counter({"200": 30}), {}, [5.0], 20.0)
+        point["clients"] = {
+            "clients": 8,
+            "duration": 20,
+            "ways": {DIRECT: alone, EMBEDDED: alone, STORE: crowded},
+        }
+    return point
+
+
+STORE_REPORT = {
+    "skipped": "",
+    "virtuoso": "7.2.5",
+    "buffers": 100_000,
+    "options": {
+        "sizes": [200_000, 1_000_000],
+        "repeat": 3,
+        "most": 9,
+        "budget": 60.0,
+        "max_rows": 50_000,
+    },
+    "sizes": [store_point(200_000, crowd=True), store_point(1_000_000, crowd=False)],
+}
+
+
+def test_judge_store_judges_issue_19_s_targets():
+    verdicts = judge_store(STORE_REPORT)
+    assert [(v["status"], v["value"]) for v in verdicts] == [
+        ("MISS", 2.0),  # the worst query at 200k: table1, 2x > 1.3x
+        ("MISS", 2.0),  # and at 1M
+        ("MISS", 9.0),  # 9 503s at 8 clients
+        ("MISS", 4.0),  # cdkg load 40 s / curl 10 s
+    ]
+    assert verdicts[0]["target"].startswith("at 200,000 triples: cdkg serve --store")
+    assert "table2 1.2x (1200 ms vs 1000 ms)" in verdicts[0]["figure"]
+    assert verdicts[2]["target"].startswith("8 clients on Table 2 at 200,000 triples")
+    assert verdicts[3]["target"].startswith("at 1,000,000 triples: cdkg load / curl")
+    for verdict in verdicts:
+        assert verdict["by"]  # every miss says by how much
+        assert verdict["why"]  # and why, from the run's figures
+    assert '503: "slots"' in verdicts[2]["why"]
+    assert "load and validate 7.3 s" in verdicts[3]["why"]
+    faster = {**STORE_REPORT, "sizes": [store_point(200_000, crowd=False)]}
+    faster["sizes"][0]["queries"] = [store_query("table2", 1.2, 1.0)]
+    assert judge_store(faster)[0]["status"] == "PASS"  # 1.2x <= 1.3x
+
+
+def test_a_failed_load_is_reported_and_leaves_the_queries_not_measured():
+    point = store_point(1_000_000, crowd=False)
+    del point["queries"]
+    point["skipped"] = "no query timed: cdkg load failed (exit 1 after 99 s: counts differ)"
+    point["load"]["cdkg"] = {**point["load"]["cdkg"], "seconds": NAN, "error": "exit 1: counts"}
+    point["load"]["ratio"] = NAN
+    failed = {**STORE_REPORT, "sizes": [store_point(200_000, crowd=True), point]}
+    verdicts = judge_store(failed)
+    assert verdicts[1]["status"] == "not measured"
+    assert "cdkg load failed" in verdicts[1]["figure"]
+    assert verdicts[3]["status"] == "not measured"
+    assert "cdkg failed: exit 1: counts" in verdicts[3]["figure"]
+    meta = report_of([], cold=NAN, serving={})["meta"]
+    text = store_markdown({**failed, "targets": verdicts}, meta)
+    assert "| 1,000,000 | no query timed: cdkg load failed" in text
+    assert "| failed: exit 1: counts |" in text
+
+
+def test_judge_store_when_skipped_says_not_measured_at_the_sizes_asked():
+    skipped = {"skipped": "virtuoso-t is not installed", "options": {"sizes": [200_000]}}
+    verdicts = judge_store({**skipped, "sizes": []})
+    assert {v["status"] for v in verdicts} == {"not measured"}
+    assert verdicts[0]["target"].startswith("at 200,000 triples")
+    meta = report_of([], cold=NAN, serving={})["meta"]
+    text = store_markdown({**skipped, "sizes": [], "targets": verdicts}, meta)
+    assert "skipped.** virtuoso-t is not installed." in text
+
+
+def test_store_markdown_gives_each_table():
+    meta = report_of([], cold=NAN, serving={})["meta"]
+    text = store_markdown({**STORE_REPORT, "targets": judge_store(STORE_REPORT)}, meta)
+    assert "| 200,000 | table1 | 7 | 1 | 2000 ms | 1000 ms | **2x** |" in text
+    assert "| cdkg serve --store | 11 | 200: 2, 503: 9 |" in text
+    assert "| 1,000,000 | 1,000,100 triples, 1 graphs |" in text
+    assert "**MISS**" in text
+
+
+def test_a_load_made_again_reports_the_attempt_that_failed():
+    point = store_point(1_000_000, crowd=False)
+    point["load"]["curl"]["failed"] = ["curl PUT to <g> after 120 s: timed out"]
+    report = {**STORE_REPORT, "sizes": [point]}
+    verdicts = judge_store(report)
+    assert "an attempt of curl failed and was made again: curl PUT to <g>" in verdicts[-1]["figure"]
+    meta = report_of([], cold=NAN, serving={})["meta"]
+    text = store_markdown({**report, "targets": verdicts}, meta)
+    assert "| curl: curl PUT to <g> after 120 s: timed out |" in text
+
+
+def test_a_store_run_alone_leaves_the_full_report_untouched(tmp_path):
+    (tmp_path / "report.md").write_text("the last full run", encoding="utf-8")
+    meta = {**report_of([], cold=NAN, serving={})["meta"], "parts": ["store"]}
+    store = {**STORE_REPORT, "targets": judge_store(STORE_REPORT)}
+    written = write({"meta": meta, "store": store}, tmp_path)
+    assert [p.name for p in written] == ["store.md", "store.json"]
+    assert (tmp_path / "report.md").read_text(encoding="utf-8") == "the last full run"
+    found = json.loads((tmp_path / "store.json").read_text(encoding="utf-8"))
+    assert found["store"]["sizes"][0]["queries"][0]["median"]["cdkg-embedded"] == 0.01
+
+
 @pytest.mark.slow
 def test_quick_run_writes_a_report_computed_from_its_measurements(tmp_path, capsys):
     """The real benchmark, shortened: one fast canned query and one DESCRIBE, 2 clients, a tiny
-    graph; cdkg beside the Oxigraph server and rdflib-endpoint."""
+    graph; cdkg beside the Oxigraph server and rdflib-endpoint; and the external store on a tiny
+    graph where Virtuoso is installed (about 30 s more), its skip where it is not."""
     code = cli.main(
         [
             "bench-report",
@@ -372,4 +582,31 @@ def test_quick_run_writes_a_report_computed_from_its_measurements(tmp_path, caps
     assert "| describe-tehran | graph | " in text
     assert "**(c) Table 2" in text
     assert "**(d) Serving" in text
-    assert text in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert text in printed
+
+    store = json.loads((tmp_path / "store.json").read_text(encoding="utf-8"))["store"]
+    assert (tmp_path / "store.md").read_text(encoding="utf-8") in printed
+    assert len(store["targets"]) == 3  # one size: its overhead, the 503s, the load
+    if virtuoso.unavailable():  # the part skips, saying why
+        assert store["skipped"] == virtuoso.unavailable()
+        assert {t["status"] for t in store["targets"]} == {"not measured"}
+        return
+    assert {t["status"] for t in store["targets"]} <= {"PASS", "MISS"}
+    (point,) = store["sizes"]
+    assert point["requested"] == 2500
+    assert [q["name"] for q in point["queries"]] == list(StoreOptions.queries)
+    for q in point["queries"]:
+        assert not q["errors"]
+        assert not q["mismatch"]
+        assert q["rows"]["cdkg-store"] == q["rows"]["direct"] == q["rows"]["cdkg-embedded"] > 0
+        assert all(q["median"][way] > 0 for way in ("cdkg-store", "direct", "direct-bare"))
+        assert math.isclose(q["ratio"], q["median"]["cdkg-store"] / q["median"]["direct"])
+        assert q["in_process"]["read"] > 0
+    load = point["load"]
+    assert sum(load["curl"]["counted"].values()) == point["served_triples"]  # curl loaded it all
+    assert math.isclose(load["ratio"], load["cdkg"]["seconds"] / load["curl"]["seconds"])
+    assert set(load["cdkg"]["sent"]) == {g["iri"] for g in point["graphs"]}
+    crowd = point["clients"]["ways"]
+    assert list(crowd) == ["direct", "cdkg-embedded", "cdkg-store"]
+    assert all(c["requests"] > 0 for c in crowd.values())

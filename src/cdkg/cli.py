@@ -305,7 +305,8 @@ COMMANDS: tuple[Command, ...] = (
     BENCH_HTTP,
     Command(
         "bench-report",
-        "run every benchmark (per-query load, cold start, scale, memory); write docs/bench/",
+        "run every benchmark (per-query load, cold start, scale, memory, an external store); "
+        "write docs/bench/",
         _lazy("cdkg_bench.report", "configure"),
         _lazy("cdkg_bench.report", "main"),
     ),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import urllib.parse
+from collections.abc import Sequence
 
 ACCEPT = "application/sparql-results+json"
 #: What the benchmarks ask for a CONSTRUCT or DESCRIBE: a triple a line, so rows are lines.
@@ -23,14 +24,16 @@ def post(
     connection: http.client.HTTPConnection | None = None,
     timeout: float = CLIENT_TIMEOUT,
     accept: str = ACCEPT,
+    fields: Sequence[tuple[str, str]] = (),
 ) -> tuple[int, bytes]:
-    """POST ``query`` as a form to ``path`` on the loopback ``port``: (status, body)."""
+    """POST ``query`` as a form to ``path`` on the loopback ``port``, with the form's other
+    ``fields`` (e.g. ``default-graph-uri``): (status, body)."""
     conn = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(
             "POST",
             path,
-            body=urllib.parse.urlencode({"query": query}),
+            body=urllib.parse.urlencode([("query", query), *fields]),
             headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
         )
         response = conn.getresponse()

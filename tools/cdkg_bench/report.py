@@ -6,10 +6,15 @@ cdkg's cache off and on (:mod:`cdkg_bench.per_query`); (b) cold start at the pap
 the Oxigraph server (:mod:`cdkg_bench.coldstart`); (c) the Table 2 query at 10k, 100k and 1M
 generated triples, cdkg's path beside raw pyoxigraph (:mod:`cdkg_bench.scale`); (d) at the largest
 size, ``cdkg serve`` to its first answer and its peak memory, beside ``oxigraph load`` and raw
-pyoxigraph (:mod:`cdkg_bench.serving`). Each figure is judged against issue 16's targets
+pyoxigraph (:mod:`cdkg_bench.serving`); (e) an external store at 200k and 1M generated triples:
+canned queries through ``cdkg serve --store``, straight to the store and embedded, eight clients
+on Table 2, ``cdkg load`` beside curl (:mod:`cdkg_bench.store`; skipped, saying why, without
+Virtuoso). Each figure is judged against issue 16's targets, the store's against issue 19's
 (:mod:`cdkg_bench.verdicts`, :mod:`cdkg_bench.targets`): PASS, or MISS, by how much and why
 (:mod:`cdkg_bench.why`). The report is written by :mod:`cdkg_bench.report_markdown` and
-:mod:`cdkg_bench.plot`. ``--quick`` shortens everything (for the tests).
+:mod:`cdkg_bench.plot`: parts a to d in report.md, report.json and bench.png, part e in store.md
+and store.json, so that a run of some parts leaves the other parts' files as they were.
+``--quick`` shortens everything (for the tests).
 """
 
 from __future__ import annotations
@@ -34,13 +39,16 @@ from cdkg_bench.dataset import prepare_data
 from cdkg_bench.per_query import LoadOptions, measure_load
 from cdkg_bench.per_query_figures import QueryLoad, load_json, summary
 from cdkg_bench.queries import bench_queries
-from cdkg_bench.report_markdown import markdown
+from cdkg_bench.report_markdown import markdown, store_markdown
 from cdkg_bench.scale import ScaleOptions, ScalePoint, measure_scale
 from cdkg_bench.servers import CDKG, CDKG_CACHED, OXIGRAPH
-from cdkg_bench.verdicts import judge_all, judge_secondary
+from cdkg_bench.store import StoreOptions, measure_store
+from cdkg_bench.verdicts import judge_all, judge_secondary, judge_store
 from cdkg_bench.versions import versions
 
-PARTS = ("load", "cold", "scale", "serving")
+PARTS = ("load", "cold", "scale", "serving", "store")
+#: The parts written to report.md, report.json and bench.png; "store" has store.md and store.json.
+MAIN_PARTS = ("load", "cold", "scale", "serving")
 #: The canned query timed at scale and used for cold start.
 TABLE2 = "table2"
 
@@ -51,12 +59,16 @@ def run(
     cold_runs: int,
     parts: tuple[str, ...] = PARTS,
     progress: Callable[[str], None] = lambda _: None,
+    *,
+    store: StoreOptions | None = None,
 ) -> dict[str, Any]:
-    """Run the ``parts`` asked for; the report as a JSON-ready dict."""
+    """Run the ``parts`` asked for; the report as a JSON-ready dict (the store part's under
+    ``"store"``)."""
     registry = Registry.load(kg_dir("queries"))
     queries = bench_queries(registry, load.queries)
     (table2,) = bench_queries(registry, [TABLE2])
     report: dict[str, Any] = {"meta": _meta(load, scale, cold_runs)}
+    report["meta"]["parts"] = list(parts)
     averages = report["meta"]["load_average"]
     loads: list[QueryLoad] = []
     report["cold_start"] = {"runs": {}, "medians": {}, "phases": {}}
@@ -97,6 +109,10 @@ def run(
         )
     report["scale"] = {"query": TABLE2, "points": [p.to_json() for p in points]}
     report["serving"] = serving
+    if "store" in parts:
+        averages["store"] = _average()
+        report["store"] = measure_store(store or StoreOptions(), progress)
+        report["store"]["targets"] = judge_store(report["store"])
     averages["after"] = _average()
     report["meta"]["load_after"] = averages["after"]
     report["targets"] = judge_all(report)
@@ -129,9 +145,13 @@ class ReportOptions:
     :class:`LoadOptions` and :class:`ScaleOptions`; ``--quick`` starts from :data:`QUICK`."""
 
     out: Path = option(  # noqa: RUF009 - a Path, immutable
-        Path("docs/bench"), "directory for report.md, report.json, bench.png"
+        Path("docs/bench"),
+        "directory for report.md, report.json, bench.png (parts load to serving), store.md and "
+        "store.json (part store)",
     )
-    quick: bool = option(False, "tiny durations, 10k triples only, one cold start (for tests)")
+    quick: bool = option(
+        False, "tiny durations, 10k triples only, one cold start, the store at 2.5k (for tests)"
+    )
     clients: int = option(LoadOptions.clients, "concurrent clients")
     duration: int = option(LoadOptions.duration, "seconds of wrk per query, server and mode")
     queries: tuple[str, ...] = option(
@@ -150,6 +170,17 @@ class ReportOptions:
     )
     repeat: int = option(ScaleOptions.repeat, "runs per timing at scale")
     cold_runs: int = option(3, "cold starts per server")
+    store_sizes: tuple[int, ...] = option(
+        StoreOptions.sizes,
+        "triples of the generated graphs the external store is timed on; the smallest also "
+        "takes the concurrent clients, the largest judges the load",
+        several=True,
+        metavar="N",
+    )
+    store_repeat: int = option(StoreOptions.repeat, "rounds per query and size on the store")
+    store_duration: int = option(
+        StoreOptions.duration, "seconds of the concurrent clients on the store, per way"
+    )
     parts: tuple[str, ...] = option(PARTS, "what to run", several=True, choices=PARTS)
 
     def load(self) -> LoadOptions:
@@ -158,6 +189,15 @@ class ReportOptions:
 
     def scale(self) -> ScaleOptions:
         return replace(ScaleOptions(), sizes=self.sizes, repeat=self.repeat)
+
+    def store(self) -> StoreOptions:
+        return replace(
+            StoreOptions(),
+            sizes=self.store_sizes,
+            repeat=self.store_repeat,
+            clients=self.clients,
+            duration=self.store_duration,
+        )
 
 
 #: ``--quick``'s per-query load: short budgets and few requests.
@@ -173,7 +213,14 @@ _QUICK_LOAD = LoadOptions(
 )
 #: ``--quick``'s options, below any flag given.
 QUICK = ReportOptions(
-    quick=True, duration=_QUICK_LOAD.duration, sizes=(10_000,), repeat=2, cold_runs=1
+    quick=True,
+    duration=_QUICK_LOAD.duration,
+    sizes=(10_000,),
+    repeat=2,
+    cold_runs=1,
+    store_sizes=(2_500,),
+    store_repeat=2,
+    store_duration=2,
 )
 
 
@@ -199,22 +246,43 @@ def finite(value: Any) -> Any:
 
 
 def write(report: dict[str, Any], out: Path) -> list[Path]:
-    """report.md, report.json and bench.png in ``out``; their paths."""
+    """In ``out``: report.md, report.json and bench.png if any of parts a to d ran; store.md
+    and store.json if the store part ran; their paths. A file of a part not run is left as it
+    was: a run of the store alone does not overwrite the last full report."""
     from cdkg_bench.plot import plot  # noqa: PLC0415  (imports matplotlib)
 
     out.mkdir(parents=True, exist_ok=True)
-    md, js, png = out / "report.md", out / "report.json", out / "bench.png"
-    md.write_text(markdown(report), encoding="utf-8")
-    text = json.dumps(finite(report), indent=2, ensure_ascii=False, allow_nan=False)
-    js.write_text(text + "\n", encoding="utf-8")
-    plot(report, png)
-    return [md, js, png]
+    written = []
+    if set(report["meta"]["parts"]) & set(MAIN_PARTS):
+        md, js, png = out / "report.md", out / "report.json", out / "bench.png"
+        main = {k: v for k, v in report.items() if k != "store"}
+        md.write_text(markdown(main), encoding="utf-8")
+        _write_json(main, js)
+        plot(main, png)
+        written += [md, js, png]
+    if "store" in report:
+        md, js = out / "store.md", out / "store.json"
+        md.write_text(store_markdown(report["store"], report["meta"]), encoding="utf-8")
+        _write_json({"meta": report["meta"], "store": report["store"]}, js)
+        written += [md, js]
+    return written
+
+
+def _write_json(found: dict[str, Any], path: Path) -> None:
+    text = json.dumps(finite(found), indent=2, ensure_ascii=False, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def problems(report: dict[str, Any]) -> list[str]:
     """What makes the run fail: a query on which cdkg and the Oxigraph server disagree, or an
-    answer from cdkg with another row count than its first."""
-    found = []
+    answer from cdkg with another row count than its first; a query on which cdkg through the
+    store and the store itself disagree."""
+    found = [
+        f"{q['name']} at {p['triples']:,} triples: {q['mismatch']}"
+        for p in report.get("store", {}).get("sizes", [])
+        for q in p["queries"]
+        if q["mismatch"]
+    ]
     for q in report["load"]["queries"]:
         rows = q["rows"]
         if rows.get(CDKG, -1) >= 0 and rows.get(OXIGRAPH, -1) >= 0 and rows[CDKG] != rows[OXIGRAPH]:
@@ -243,10 +311,14 @@ def main(args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         print(f"cdkg bench-report: {message}", file=sys.stderr, flush=True)
 
-    report = run(chosen.load(), chosen.scale(), chosen.cold_runs, chosen.parts, progress)
+    load, scale, store = chosen.load(), chosen.scale(), chosen.store()
+    report = run(load, scale, chosen.cold_runs, chosen.parts, progress, store=store)
     for path in write(report, chosen.out):
         progress(f"wrote {path}")
-    print(markdown(report), end="")
+    if set(chosen.parts) & set(MAIN_PARTS):
+        print(markdown(report), end="")
+    if "store" in report:
+        print(store_markdown(report["store"], report["meta"]), end="")
     bad = problems(report)
     for problem in bad:
         progress(f"problem: {problem}")

@@ -1,5 +1,6 @@
-"""The report of a ``cdkg bench-report`` run as Markdown (``report.md``): its targets' verdicts,
-then one table per part, each with what it measured and how."""
+"""The report of a ``cdkg bench-report`` run as Markdown (``report.md``, and ``store.md`` for the
+external store): its targets' verdicts, then one table per part, each with what it measured and
+how."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 from cdkg_bench.per_query_figures import CACHED, UNCACHED
 from cdkg_bench.queries import CANNED, GRAPH
 from cdkg_bench.servers import CDKG, CDKG_CACHED, OXIGRAPH, OXIGRAPH_DISK, PEER
+from cdkg_bench.store_figures import BARE, DIRECT, EMBEDDED, STORE, by_status
+from cdkg_bench.store_figures import LABELS as STORE_LABELS
 from cdkg_bench.units import mib as _mib
 from cdkg_bench.units import ms as _ms
 from cdkg_bench.units import phases as _phases
@@ -280,4 +283,120 @@ def _serving_lines(serving: dict[str, Any]) -> list[str]:
         ]
         for key, value in phases["phases"].items():
             lines.append(f"| {key} | {_s(value)} | {_mib(phases['peaks'].get(key, math.nan))} |")
+    return lines
+
+
+def store_markdown(store: dict[str, Any], meta: dict[str, Any]) -> str:
+    """The store part (``store.md``): its targets' verdicts, then each query three ways, the
+    eight clients, and the loads."""
+    lines = [
+        f"Run {meta['date']} on {meta['machine']}; load average (1 min) before "
+        f"{meta['load_average'].get('store', '-')}. {meta['versions']}; Virtuoso "
+        f"{store.get('virtuoso', '(not installed)')}.",
+        "",
+    ]
+    if store["skipped"]:
+        lines.append(f"**(e) The external store: skipped.** {store['skipped']}.")
+        return "\n".join(lines) + "\n"
+    lines += ["**Targets** (issue 19; reported, never asserted):", "", *_verdicts(store["targets"])]
+    opts, points = store["options"], store["sizes"]
+    lines += [
+        "",
+        f"**(e) Each query three ways**, one client, uncached, median of n rounds (one request "
+        f"a way each; at least {opts['repeat']}, up to {opts['most']} within "
+        f"{opts['budget']:g} s a query): "
+        "`cdkg serve --store` over a private Virtuoso (`scripts/virtuoso`, "
+        f"{store['buffers']:,} buffers) holding what `cdkg load` put there; the same request "
+        "straight to Virtuoso's /sparql (what cdkg sends: the text with cdkg's prefixes "
+        "declared, cdkg's graphs named by default-graph-uri and named-graph-uri; and the same "
+        "text with no dataset named); `cdkg serve` on the same files, embedded. Both cdkg "
+        f"servers `--cache-entries 0 --max-rows {opts['max_rows']}` (no answer is cut); each "
+        "request a new text and a new connection; the ways in a rotating order. In-process: "
+        "the store's own answer read into terms (`cdkg.sparql.store_answers`) and written "
+        "again (`cdkg.engine.evaluate.write_evaluated`).",
+        "",
+        "| triples | query | rows | n | cdkg --store p50 | Virtuoso direct p50 "
+        "| **cdkg / direct** | direct, no dataset named | cdkg embedded p50 | --store / embedded "
+        "| in-process: read | write |",
+        "|---|" + "---|" * 11,
+    ]
+    for p in points:
+        if p.get("skipped"):
+            lines.append(f"| {p['triples']:,} | {p['skipped']} |" + " |" * 10)
+        for q in p.get("queries", []):
+            med, inside = q["median"], q["in_process"]
+            counts = str(q["rows"].get(STORE, -1))
+            if q["mismatch"]:
+                counts += f" **MISMATCH** ({q['mismatch']})"
+            if q["errors"]:
+                failed = "; ".join(f"{k}: {v}" for k, v in q["errors"].items())
+                counts += f" (failed: {failed})"
+            lines.append(
+                f"| {p['triples']:,} | {q['name']} | {counts} | {q.get('rounds', '-')} "
+                f"| {_ms(med.get(STORE, math.nan))} "
+                f"| {_ms(med.get(DIRECT, math.nan))} | **{_x(q['ratio'])}** "
+                f"| {_ms(med.get(BARE, math.nan))} | {_ms(med.get(EMBEDDED, math.nan))} "
+                f"| {_x(q['vs_embedded'])} | {_ms(inside.get('read', math.nan))} "
+                f"| {_ms(inside.get('write', math.nan))} |"
+            )
+    lines += _store_crowd_lines(points)
+    lines += [
+        "",
+        "**(e) Loading** each size into a fresh Virtuoso: `cdkg load --graph-store URL --data "
+        "FILE` (Digest credentials from the environment) from spawn to exit, beside `curl "
+        "--digest -X PUT --data-binary @graph.nt` of the N-Triples cdkg load sends (written "
+        "beforehand by the same code), cut as cdkg load cuts them (a PUT of a graph's first 8 MiB, "
+        "a POST of each other 8 MiB: one large body deadlocks Virtuoso 7.2's loader), into "
+        "another fresh Virtuoso.",
+        "",
+        "| triples | sent | N-Triples | curl PUT | counted after curl | cdkg load "
+        "| **cdkg / curl** | cdkg load's phases | attempts that failed, each made again |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in points:
+        load = p["load"]
+        counted = sum(load["curl"]["counted"].values())
+        phases = ", ".join(f"{k} {v:.1f} s" for k, v in load["cdkg"]["phases"].items())
+        if load["cdkg"].get("again"):
+            phases += f"; {load['cdkg']['again']} requests sent again (the store: deadlocked)"
+        curl, cdkg = (
+            f"failed: {load[way]['error']}" if load[way]["error"] else _s(load[way]["seconds"])
+            for way in ("curl", "cdkg")
+        )
+        lines.append(
+            f"| {p['triples']:,} | {p['served_triples']:,} triples, {len(p['graphs'])} graphs "
+            f"| {sum(g['bytes'] for g in p['graphs']) / 2**20:.0f} MiB "
+            f"| {curl} | {counted:,} | {cdkg} | **{_x(load['ratio'])}** | {phases} "
+            f"| {_failed(load)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _failed(load: dict[str, Any]) -> str:
+    return "; ".join(
+        f"{way}: {error}" for way in ("curl", "cdkg") for error in load[way].get("failed", [])
+    )
+
+
+def _store_crowd_lines(points: list[dict[str, Any]]) -> list[str]:
+    crowded = next((p for p in points if "clients" in p), None)
+    if crowded is None:
+        return []
+    crowd = crowded["clients"]
+    lines = [
+        "",
+        f"**(e) {crowd['clients']} clients on Table 2 at {crowded['triples']:,} triples**, "
+        f"{crowd['duration']} s a way (Python threads, each request a new text and a new "
+        "connection), in this order: Virtuoso direct, cdkg embedded, `cdkg serve --store`; "
+        "cdkg with its default time limit and workers, cache off.",
+        "",
+        "| way | requests | by status | answers/s | p50 | p90 | what a refusal said |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, f in crowd["ways"].items():
+        said = "; ".join(f"{status}: {text}" for status, text in f["messages"].items())
+        lines.append(
+            f"| {STORE_LABELS[key]} | {f['requests']} | {by_status(f)} | {_rate(f['per_second'])} "
+            f"| {_ms(f['p50'])} | {_ms(f['p90'])} | {said} |"
+        )
     return lines

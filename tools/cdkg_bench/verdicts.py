@@ -1,21 +1,35 @@
-"""The verdicts of a ``cdkg bench-report`` run: each of issue 16's targets
-(:mod:`cdkg_bench.targets`) judged from the report's figures, with a note on the figures behind
-it and, for a miss, why (:mod:`cdkg_bench.why`)."""
+"""The verdicts of a ``cdkg bench-report`` run: each of issue 16's targets, and issue 19's for an
+external store (:mod:`cdkg_bench.targets`), judged from the report's figures, with a note on the
+figures behind it and, for a miss, why (:mod:`cdkg_bench.why`)."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+from cdkg.settings import Settings
 from cdkg_bench import targets
 from cdkg_bench.per_query_figures import CACHED, UNCACHED
 from cdkg_bench.queries import CANNED, GRAPH
 from cdkg_bench.servers import CDKG, LABELS
+from cdkg_bench.store_figures import DIRECT, STORE, by_status, refused, worst
 from cdkg_bench.units import mib as _mib
 from cdkg_bench.units import ms as _ms
 from cdkg_bench.units import s as _s
 from cdkg_bench.units import x as _x
-from cdkg_bench.why import why_cold, why_latency, why_memory, why_serving, why_throughput
+from cdkg_bench.why import (
+    why_cold,
+    why_latency,
+    why_memory,
+    why_serving,
+    why_store_load,
+    why_store_overhead,
+    why_store_refused,
+    why_throughput,
+)
+
+#: cdkg serve's default time limit: the 503 target is judged with it.
+DEFAULT_TIMEOUT = Settings().timeout
 
 
 def judge_all(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -115,4 +129,71 @@ def judge_secondary(report: dict[str, Any]) -> list[dict[str, Any]]:
             unit="x",
         )
         out.append(targets.judge(t, top[key] if top else math.nan))
+    return out
+
+
+def judge_store(store: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 19's targets for an external store, judged from the store part's figures: cdkg's
+    overhead over the store at each size, its 503s at eight clients, its loading beside curl's.
+    Each is "not measured" when the part was skipped."""
+    points = store.get("sizes", [])
+    sizes = [f"{p['triples']:,} triples" for p in points] or [
+        f"{n:,} triples" for n in store.get("options", {}).get("sizes", ())
+    ]
+    out = []
+    for rank, size in enumerate(sizes):
+        point = points[rank] if rank < len(points) else {}
+        queries = point.get("queries", [])
+        t = targets.Target(
+            f"at {size}: cdkg serve --store / the same request straight to the store, uncached "
+            f"median, one client, worst of {len(queries) or 'the'} canned queries",
+            targets.STORE_OVERHEAD,
+            higher=False,
+            unit="x",
+        )
+        top = worst(queries)
+        note = "; ".join(
+            f"{q['name']} {_x(q['ratio'])} ({_ms(q['median'].get(STORE, math.nan))} vs "
+            f"{_ms(q['median'].get(DIRECT, math.nan))})"
+            for q in queries
+        ) or point.get("skipped", "")
+        value = top["ratio"] if top else math.nan
+        out.append(targets.judge(t, value, note, why_store_overhead(point)))
+    crowded: dict[str, Any] = next((p for p in points if "clients" in p), {})
+    clients = crowded.get("clients", {})
+    where = f"at {crowded['triples']:,} triples" if crowded else "at the smallest size"
+    t = targets.Target(
+        f"{clients.get('clients', 8)} clients on Table 2 {where}, cdkg serve --store, the "
+        f"default time limit ({DEFAULT_TIMEOUT:g} s): 503 answers",
+        targets.STORE_REFUSED,
+        higher=False,
+        unit="503s",
+    )
+    ours = clients.get("ways", {}).get(STORE)
+    note = ""
+    if ours:
+        note = f"of {ours['requests']} requests in {clients['duration']} s: {by_status(ours)}"
+    value = float(refused(ours)) if ours else math.nan
+    out.append(targets.judge(t, value, note, why_store_refused(crowded)))
+    largest: dict[str, Any] = max(points, key=lambda p: p["triples"], default={})
+    load = largest.get("load", {})
+    where = f"at {largest['triples']:,} triples" if largest else "at the largest size"
+    t = targets.Target(
+        f"{where}: cdkg load / curl PUT of the same N-Triples to the same graphs",
+        targets.STORE_LOAD,
+        higher=False,
+        unit="x",
+    )
+    note = ""
+    if load:
+        note = (
+            f"{_s(load['cdkg']['seconds'])} vs {_s(load['curl']['seconds'])}; "
+            f"{largest['served_triples']:,} triples in {len(largest['graphs'])} graphs"
+        )
+        for way in ("cdkg", "curl"):
+            if load[way].get("error"):
+                note += f"; {way} failed: {load[way]['error']}"
+            for failed in load[way].get("failed", []):
+                note += f"; an attempt of {way} failed and was made again: {failed}"
+    out.append(targets.judge(t, load.get("ratio", math.nan), note, why_store_load(largest)))
     return out

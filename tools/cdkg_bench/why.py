@@ -1,18 +1,26 @@
 """Why a target of ``cdkg bench-report`` is missed, told from the run's own figures: where
-cdkg's time goes per request, its throughput ceiling, its start-up phases, its memory."""
+cdkg's time goes per request, its throughput ceiling, its start-up phases, its memory; with an
+external store, what cdkg adds to the store's answers, its refusals under load, its loading."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from cdkg.engine.runner import LONG_AFTER, LONG_QUERIES_PER_WORKER
+from cdkg.settings import Settings
 from cdkg_bench.per_query_figures import CACHED, UNCACHED
 from cdkg_bench.servers import CDKG, CDKG_CACHED, OXIGRAPH
+from cdkg_bench.store_figures import DIRECT, EMBEDDED, STORE, by_status
 from cdkg_bench.units import mib as _mib
 from cdkg_bench.units import ms as _ms
 from cdkg_bench.units import nan as _nan
 from cdkg_bench.units import phases as _phases
 from cdkg_bench.units import rate as _rate
 from cdkg_bench.units import x as _x
+
+#: cdkg serve's default --workers: the long-query slots a default server has.
+WORKERS = Settings().workers
 
 
 def _measured(report: dict[str, Any], kind: str | None = None) -> list[dict[str, Any]]:
@@ -133,4 +141,115 @@ def why_memory(report: dict[str, Any]) -> str:
         f"the server process peaks at {_mib(cdkg['peak_server'])} (one start-up's peak after each "
         f"phase: {after}); at the first answer: {procs}; the tree's Pss peaked at "
         f"{_mib(cdkg['peak_tree_pss'])}"
+    )
+
+
+# --- the external store (issue 19) ---------------------------------------------------------------
+
+
+def why_store_overhead(point: dict[str, Any]) -> str:
+    """Why cdkg serve --store trails the same request sent straight to the store: reading the
+    store's answer into terms and writing it again, per 1,000 rows; its fixed cost, on the
+    smallest answer; each query's difference."""
+    queries = [q for q in point.get("queries", []) if not _nan(q["added"])]
+    if not queries:
+        return ""
+
+    def rows(q: dict[str, Any]) -> int:
+        count: int = q["rows"].get(DIRECT, -1)
+        return count
+
+    def inside(q: dict[str, Any], key: str) -> float:
+        value: float = q["in_process"].get(key, math.nan)
+        return value
+
+    def one(q: dict[str, Any]) -> str:
+        return (
+            f"{q['name']} {_x(q['ratio'])}: {_signed_ms(q['added'])} on the store's "
+            f"{_ms(q['median'][DIRECT])} ({rows(q):,} rows, {q['bytes'].get(DIRECT, 0) / 1024:.0f} "
+            f"KiB of JSON; reading it {_ms(inside(q, 'read'))}, writing it "
+            f"{_ms(inside(q, 'write'))})"
+        )
+
+    big, small = max(queries, key=rows), min(queries, key=rows)
+    per = (inside(big, "read") + inside(big, "write")) / max(rows(big), 1) * 1000
+    text = (
+        "cdkg reads the store's SPARQL JSON answer into rdflib terms, then writes its own (both "
+        f"timed in this process over the store's answer): about {_ms(per)} per 1,000 rows "
+        f"({big['name']}, {rows(big):,} rows), so the queries with large answers trail most; "
+        f"the smallest answer ({small['name']}, {rows(small):,} rows) shows cdkg's fixed cost "
+        "(waitress, Flask, the guard, the round trip to the engine child, its own connection to "
+        f"the store): {_signed_ms(small['added'])}. By query: "
+        + "; ".join(one(q) for q in sorted(queries, key=lambda q: q["ratio"], reverse=True))
+    )
+    below = [q["name"] for q in queries if q["added"] < 0]
+    if below:
+        text += (
+            f". Through cdkg, {', '.join(below)} came out faster than straight to the store: the "
+            "store's own spread from round to round is larger there than what cdkg adds"
+        )
+    return text + "."
+
+
+def _signed_ms(value: float) -> str:
+    return f"-{_ms(-value)}" if value < 0 else f"+{_ms(value)}"
+
+
+def why_store_refused(point: dict[str, Any]) -> str:
+    """Why cdkg serve --store refused requests at eight clients: what its 503s said, what the
+    store alone did under the same load, and how long Table 2 takes there at one client."""
+    crowd = point.get("clients", {}).get("ways", {})
+    ours = crowd.get(STORE)
+    if not ours:
+        return ""
+    said = "; ".join(f'{status}: "{text}"' for status, text in ours["messages"].items())
+    table2 = next((q for q in point.get("queries", []) if q["name"] == "table2"), None)
+    text = f"cdkg answered {_statuses(ours)}; it said {said}"
+    if table2 is not None:
+        one = table2["median"].get(DIRECT, math.nan)
+        text += (
+            f". Table 2 takes {_ms(one)} on the store at one client, past the {LONG_AFTER:g} s "
+            f"after which cdkg moves a running query to a long-query slot "
+            f"({LONG_QUERIES_PER_WORKER} per --workers: {LONG_QUERIES_PER_WORKER * WORKERS} by "
+            "default); a query that turns long when none is free is stopped (503), and the "
+            "store, which is not told, goes on with it"
+        )
+    alone = crowd.get(DIRECT)
+    if alone:
+        text += (
+            f". The store alone, under the same {point['clients']['clients']} clients: "
+            f"{_statuses(alone)}, p50 {_ms(alone['p50'])}"
+        )
+    embedded = crowd.get(EMBEDDED)
+    if embedded:
+        text += f"; cdkg embedded: {_statuses(embedded)}, p50 {_ms(embedded['p50'])}"
+    return text + "."
+
+
+def _statuses(figures: dict[str, Any]) -> str:
+    return f"{figures['requests']} requests ({by_status(figures)})"
+
+
+def why_store_load(point: dict[str, Any]) -> str:
+    """Why cdkg load takes longer than curl PUT of the same N-Triples: its phases as it reports
+    them, and its sending beside curl's, graph by graph."""
+    load = point.get("load", {})
+    cdkg, curl = load.get("cdkg"), load.get("curl")
+    if not cdkg or not curl:
+        return ""
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in cdkg["phases"].items())
+    sent = "; ".join(
+        f"<{iri}> {seconds:.1f} s (curl {curl['sent'].get(iri, math.nan):.1f} s)"
+        for iri, seconds in cdkg["sent"].items()
+    )
+    return (
+        f"curl only sends bytes already written; cdkg load ({cdkg['seconds']:.1f} s from spawn "
+        f"to exit) first loads the files and validates them (SHACL and the checks), builds the "
+        f"catalog and the views, then counts each graph on the store and stamps it: {phases}. "
+        f"Its sending, from a thread while the views are built: {sent}"
+        + (
+            f"; {cdkg['again']} of its requests sent again, refused by the store as deadlocked"
+            if cdkg.get("again")
+            else ""
+        )
     )

@@ -11,9 +11,10 @@ each
    store's version stamp (:mod:`cdkg.kg.stamp`), so that a load cut short leaves none;
 4. add the graphs ``cdkg serve`` adds (:func:`add_derived_graphs`): the canned-query catalog and
    the views;
-5. push each named graph, written as N-Triples by Oxigraph: a Graph Store HTTP Protocol ``PUT``
-   per graph (``--graph-store``), or SPARQL 1.1 Update ``INSERT DATA`` in batches
-   (``--update-endpoint``, default the query endpoint);
+5. push each named graph (:mod:`cdkg.kg.sending`), written as N-Triples by Oxigraph: by the Graph
+   Store HTTP Protocol (``--graph-store``: a ``PUT``, and a ``POST`` per further part of a large
+   graph), or SPARQL 1.1 Update ``INSERT DATA`` in batches (``--update-endpoint``, default the
+   query endpoint);
 6. verify: each graph's triple count on the store equals ours; print one line per graph; then
    stamp the store with the dataset version, the load's date, the counts and the VoID statistics.
 
@@ -27,10 +28,7 @@ import argparse
 import getpass
 import os
 import sys
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -39,6 +37,7 @@ from cdkg.canned.catalog import QUERIES_GRAPH
 from cdkg.errors import BadParameter, InternalError
 from cdkg.kg import stamp
 from cdkg.kg.graph import add_source_arguments, dataset_version, source_files
+from cdkg.kg.sending import CHUNK_BYTES, Sender, insert
 from cdkg.kg.served import add_derived_graphs
 from cdkg.kg.snapshot import NotConforming, load_snapshot
 from cdkg.kg.store import oxigraph_of
@@ -55,48 +54,6 @@ PASSWORD_ENV = "CDKG_STORE_PASSWORD"  # noqa: S105 - the variable's name, not a 
 BATCH_TRIPLES = 500
 #: Time limit of one request to the store while loading, in seconds.
 LOAD_TIMEOUT = 120.0
-
-
-def ntriples(db: ox.Store, graph: str) -> bytes:
-    """The named graph ``graph`` of ``db`` as N-Triples, written by Oxigraph: plain strings as
-    plain literals (RDF 1.1: ``"x"^^xsd:string`` is ``"x"``; some stores keep them apart), and
-    no rdflib term made on the way (a million of them took most of a load's time)."""
-    return db.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph)) or b""
-
-
-def batches(triples: Sequence[ox.Triple], size: int) -> Iterator[list[ox.Triple]]:
-    """``triples`` in batches of about ``size``, never splitting the triples that share a blank
-    node: a blank node label names one node within one request only."""
-    parent: dict[ox.BlankNode, ox.BlankNode] = {}
-
-    def root(node: ox.BlankNode) -> ox.BlankNode:
-        while parent.setdefault(node, node) != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    for triple in triples:
-        ends = [t for t in (triple.subject, triple.object) if isinstance(t, ox.BlankNode)]
-        for end in ends[1:]:
-            parent[root(end)] = root(ends[0])
-    groups: dict[object, list[ox.Triple]] = {}
-    singles: list[list[ox.Triple]] = []
-    for triple in triples:
-        node = next(
-            (t for t in (triple.subject, triple.object) if isinstance(t, ox.BlankNode)), None
-        )
-        if node is None:
-            singles.append([triple])
-        else:
-            groups.setdefault(root(node), []).append(triple)
-    batch: list[ox.Triple] = []
-    for group in [*groups.values(), *singles]:
-        if batch and len(batch) + len(group) > size:
-            yield batch
-            batch = []
-        batch.extend(group)
-    if batch:
-        yield batch
 
 
 # -- the command ----------------------------------------------------------------------------------
@@ -157,6 +114,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=BATCH_TRIPLES,
         help=f"triples per INSERT DATA request (default: {BATCH_TRIPLES})",
     )
+    parser.add_argument(
+        "--chunk",
+        metavar="MIB",
+        type=int,
+        default=CHUNK_BYTES >> 20,
+        help="largest Graph Store request, in MiB: a larger graph goes as a PUT of its first "
+        f"part, then a POST of each other part (default: {CHUNK_BYTES >> 20})",
+    )
     add_source_arguments(parser)
     parser.add_argument(
         "--graph",
@@ -187,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
     counts differ from ours)."""
     if args.batch < 1:
         raise BadParameter(f"--batch {args.batch}: must be at least 1")
+    if args.chunk < 1:
+        raise BadParameter(f"--chunk {args.chunk}: must be at least 1 (MiB)")
     began = time.monotonic()
     files = source_files(args)
     shapes: Path | None = args.shapes
@@ -229,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
     if db is None:
         raise InternalError("cdkg load needs the dataset held in Oxigraph")
     graphs = stamp.graph_counts(dataset)
-    with _Sender(store, db, held, args.batch) as sender:
+    with Sender(store, db, held, args.batch, args.chunk << 20) as sender:
         for iri in sorted(graphs):  # the store takes the files' graphs while the derived are built
             sender.send(iri)
         add_derived_graphs(dataset, views=views)
@@ -249,9 +216,12 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"cdkg load: counted each graph on the store in {lap()}", file=sys.stderr)
     version = dataset_version(files)
-    _write(
-        store, str(stamp.META_GRAPH), stamp.ntriples(stamp.new_stamp(version, graphs, statistics))
-    )
+    written = stamp.ntriples(stamp.new_stamp(version, graphs, statistics))
+    if store.graph_store_url is not None:
+        store.put_graph(str(stamp.META_GRAPH), written)
+    else:
+        parsed = ox.parse(written, format=ox.RdfFormat.N_TRIPLES)
+        insert(store, str(stamp.META_GRAPH), [q.triple for q in parsed], args.batch)
     print(
         f"cdkg load: {len(graphs)} graphs, {sum(graphs.values())} triples in "
         f"{store.query_url}, verified, stamped dataset version {version} in "
@@ -272,65 +242,6 @@ class _Laps:
         now = time.monotonic()
         seconds, self.last = now - self.last, now
         return f"{seconds:.1f} s"
-
-
-class _Sender:
-    """Sends graphs to the store one request at a time, from a thread of its own, so that the
-    caller's thread builds the derived graphs meanwhile; after a failure it sends no more."""
-
-    def __init__(self, store: RemoteStore, db: ox.Store, held: list[str], batch: int) -> None:
-        self.store, self.db, self.held, self.batch = store, db, held, batch
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdkg-load")
-        self._stopped = threading.Event()
-        self._sent: list[tuple[str, Future[float]]] = []
-
-    def __enter__(self) -> _Sender:
-        return self
-
-    def __exit__(self, kind: object, *_: object) -> None:
-        if kind is not None:
-            self._stopped.set()
-        self._pool.shutdown(wait=True)  # a request under way ends as the store answers it
-
-    def send(self, iri: str) -> None:
-        self._sent.append((iri, self._pool.submit(self._push, iri)))
-
-    def results(self) -> Iterator[tuple[str, float]]:
-        """Each graph sent and the seconds it took, in order; raises the first failure."""
-        for iri, pushing in self._sent:
-            yield iri, pushing.result()
-
-    def _push(self, iri: str) -> float:
-        if self._stopped.is_set():
-            return 0.0
-        began = time.monotonic()
-        try:
-            _push(self.store, self.db, iri, replace=iri in self.held, batch=self.batch)
-        except BaseException:
-            self._stopped.set()
-            raise
-        return time.monotonic() - began
-
-
-def _push(store: RemoteStore, db: ox.Store, iri: str, *, replace: bool, batch: int) -> None:
-    """Send the named graph ``iri`` of ``db`` to the store."""
-    if store.graph_store_url is not None:
-        store.put_graph(iri, ntriples(db, iri))
-        return
-    if replace:
-        store.update(f"CLEAR SILENT GRAPH <{iri}>")
-    triples = [quad.triple for quad in db.quads_for_pattern(None, None, None, ox.NamedNode(iri))]
-    for part in batches(triples, batch):
-        _write(store, iri, ox.serialize(part, format=ox.RdfFormat.N_TRIPLES) or b"")
-
-
-def _write(store: RemoteStore, iri: str, body: bytes) -> None:
-    """Add the N-Triples ``body`` to the graph ``iri``: a Graph Store ``PUT`` replaces the graph,
-    an ``INSERT DATA`` adds to it."""
-    if store.graph_store_url is not None:
-        store.put_graph(iri, body)
-    else:
-        store.update(f"INSERT DATA {{ GRAPH <{iri}> {{\n{body.decode('utf-8')}}} }}")
 
 
 def _verify(store: RemoteStore, graphs: dict[str, int]) -> int:

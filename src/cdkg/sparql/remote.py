@@ -213,11 +213,12 @@ class RemoteStore:
     def put_graph(self, graph: str, ntriples: bytes) -> None:
         """Replace the named graph ``graph`` with these N-Triples (Graph Store HTTP Protocol
         §5.3, ``PUT ?graph=``)."""
-        if self.graph_store_url is None:
-            raise StoreUnavailable(
-                "no Graph Store HTTP Protocol endpoint configured", spec=GRAPH_STORE_SPEC
-            )
         self._send(self._graph_url(graph), ntriples, "application/n-triples", "*/*", method="PUT")
+
+    def post_graph(self, graph: str, ntriples: bytes) -> None:
+        """Add these N-Triples to the named graph ``graph`` (Graph Store HTTP Protocol §5.5,
+        ``POST ?graph=``: merged into it)."""
+        self._send(self._graph_url(graph), ntriples, "application/n-triples", "*/*")
 
     def drop_graph(self, graph: str) -> None:
         """Remove the named graph ``graph``, if the store holds it: a Graph Store ``DELETE``
