@@ -15,7 +15,8 @@ child (SIGKILL) and answers 503. A query still running after :data:`LONG_AFTER` 
 aside: its child drops to the lowest CPU priority (nice 19), so that short queries keep their
 share of the cores, and the query moves to a long-query slot (:attr:`Engine.long_slots`), so that
 runaway queries never hold every query slot; with none free, it is stopped (503). Its child is not
-reused afterwards.
+reused afterwards. A query an external store evaluates never steps aside: it costs this machine
+nothing while it waits for the store.
 
 The dataset (SPARQL 1.1 Protocol §2.1.4, Query §13): :func:`cdkg.engine.evaluate.dataset_options`.
 """
@@ -138,7 +139,7 @@ class Engine:
         connection = self._connection()
         try:
             connection.send(wire.request_frame(request, deadline))
-            if not connection.wait(min(deadline, time.monotonic() + LONG_AFTER)):
+            if not connection.wait(self._long_after(deadline)):
                 self._step_aside(connection, slot)
                 if not connection.wait(deadline):
                     raise Overran
@@ -179,6 +180,16 @@ class Engine:
                 self._idle.put(connection)
                 return
         connection.kill()
+
+    def _long_after(self, deadline: float) -> float:
+        """When a query that has not answered steps aside: after :data:`LONG_AFTER` if it is
+        evaluated here, never if an external store evaluates it. Stepping aside keeps runaway
+        queries from holding this machine's cores; a query on an external store only waits for
+        the store's answer, its time bounded by the store request's own limit (a 504), and the
+        store's admission is the store's: stopping it here turned a busy store into 503s."""
+        if self._remote is not None:
+            return deadline
+        return min(deadline, time.monotonic() + LONG_AFTER)
 
     def _step_aside(self, connection: Connection, slot: _Slot) -> None:
         """A query still running after :data:`LONG_AFTER`: its child drops to the lowest CPU
