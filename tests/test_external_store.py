@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
@@ -294,6 +295,67 @@ def test_an_answer_that_is_not_sparql_json_is_a_bad_gateway(fake_store: FakeStor
     with pytest.raises(StoreBadAnswer) as err:
         RemoteStore(fake_store.url).evaluate("SELECT * {}", "SELECT", (), ())
     assert err.value.status == 502
+    assert fake_store.url in err.value.message
+
+
+#: A SELECT answer as Virtuoso writes one: its blank node labels, a comparison's boolean as "1",
+#: the older typed-literal, and keys SPARQL JSON results do not define.
+VIRTUOSO_SELECT = {
+    "head": {"link": [], "vars": ["b", "flag", "n", "x", "label"]},
+    "results": {
+        "distinct": False,
+        "ordered": True,
+        "bindings": [
+            {
+                "b": {"type": "bnode", "value": "nodeID://b10001"},
+                "flag": {"type": "typed-literal", "datatype": f"{XSD}boolean", "value": "1"},
+                "n": {"type": "typed-literal", "datatype": f"{XSD}integer", "value": "070"},
+                "x": {"type": "uri", "value": "https://w3id.org/cdkg/id/city/tehran"},
+                "label": {"type": "literal", "xml:lang": "fa", "value": "تهران"},
+            },
+            {"b": {"type": "bnode", "value": "nodeID://b10001"}},
+            {"b": {"type": "bnode", "value": "nodeID://b10002"}},
+        ],
+    },
+}
+
+
+def test_a_select_answer_is_read_by_oxigraph_as_the_store_wrote_its_terms(
+    fake_store: FakeStore,
+) -> None:
+    fake_store.headers = {"Content-Type": "application/sparql-results+json"}
+    fake_store.body = json.dumps(VIRTUOSO_SELECT).encode()
+    tsv = RemoteStore(fake_store.url).select("SELECT * {}", (), ())
+    found = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    assert isinstance(found, ox.QuerySolutions)
+    assert [v.value for v in found.variables] == ["b", "flag", "n", "x", "label"]
+    first, again, other = list(found)
+    assert first["flag"] == ox.Literal("true", datatype=ox.NamedNode(f"{XSD}boolean"))
+    assert first["n"] == ox.Literal("070", datatype=ox.NamedNode(f"{XSD}integer"))  # as written
+    assert first["x"] == ox.NamedNode("https://w3id.org/cdkg/id/city/tehran")
+    assert first["label"] == ox.Literal("تهران", language="fa")
+    assert first["b"] == again["b"] != other["b"]  # one label, one node, within the answer
+    assert again["flag"] is None
+
+
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        ([{"x": {"type": "triple", "value": "?"}}], "a term of unknown type 'triple'"),
+        ([{"x": {"value": "no type"}}], "a term without type or value"),
+        (["a row"], "a result row that is not an object"),
+        ([{"x": {"type": "uri", "value": "not an IRI"}}], "SPARQL JSON results that do not parse"),
+    ],
+)
+def test_a_select_answer_oxigraph_cannot_read_is_the_stores_bad_answer(
+    fake_store: FakeStore, rows: list[Any], said: str
+) -> None:
+    fake_store.headers = {"Content-Type": "application/sparql-results+json"}
+    fake_store.body = json.dumps({"head": {"vars": ["x"]}, "results": {"bindings": rows}}).encode()
+    with pytest.raises(StoreBadAnswer) as err:
+        RemoteStore(fake_store.url).select("SELECT * {}", (), ())
+    assert err.value.status == 502
+    assert said in err.value.message
     assert fake_store.url in err.value.message
 
 

@@ -312,8 +312,8 @@ def store_markdown(store: dict[str, Any], meta: dict[str, Any]) -> str:
         "text with no dataset named); `cdkg serve` on the same files, embedded. Both cdkg "
         f"servers `--cache-entries 0 --max-rows {opts['max_rows']}` (no answer is cut); each "
         "request a new text and a new connection; the ways in a rotating order. In-process: "
-        "the store's own answer read into terms (`cdkg.sparql.store_answers`) and written "
-        "again (`cdkg.engine.evaluate.write_evaluated`).",
+        "the store's own answer read (`cdkg.sparql.store_answers.select_tsv`) and written "
+        "again (`cdkg.engine.evaluate.write_table`).",
         "",
         "| triples | query | rows | n | cdkg --store p50 | Virtuoso direct p50 "
         "| **cdkg / direct** | direct, no dataset named | cdkg embedded p50 | --store / embedded "

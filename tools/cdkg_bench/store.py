@@ -25,9 +25,9 @@ writes them (:func:`cdkg.kg.publish.ntriples` over the served dataset of the sam
   numbered comment) on a new connection; median. Straight to the store, the request is what
   cdkg sends it: the text with cdkg's predeclared prefixes declared, and cdkg's graphs named as
   the dataset (``default-graph-uri`` and ``named-graph-uri``); the same text with no dataset
-  named is timed too. In this process, over the store's own answer: reading it into terms
-  (:mod:`cdkg.sparql.store_answers`) and writing it again
-  (:func:`cdkg.engine.evaluate.write_evaluated`), what cdkg adds to each answer;
+  named is timed too. In this process, over the store's own answer: reading it
+  (:func:`cdkg.sparql.store_answers.select_tsv`) and writing it again
+  (:func:`cdkg.engine.evaluate.write_table`), what cdkg adds to each answer;
 - **eight clients** (the smallest size only): Table 2 for ``duration`` seconds straight to the
   store, then to cdkg embedded, then through ``cdkg serve --store``, both cdkg servers new ones
   with cdkg's defaults (time limit, workers, row cap) but the cache; each request a new text;
@@ -54,14 +54,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rdflib import Variable
-
 from cdkg.canned.registry import Registry
-from cdkg.engine.evaluate import write_evaluated
+from cdkg.engine.evaluate import write_table
 from cdkg.resources import kg_dir
 from cdkg.sparql import negotiation
 from cdkg.sparql.prefixes import with_prefixes
-from cdkg.sparql.store_answers import RESULTS_ACCEPT, bindings, results_json
+from cdkg.sparql.store_answers import RESULTS_ACCEPT, select_tsv
 from cdkg_bench import virtuoso
 from cdkg_bench.client import ACCEPT, CLIENT_TIMEOUT, post, rows, unique_text
 from cdkg_bench.scale import generate_graph
@@ -263,21 +261,16 @@ def _rows(status: int, body: bytes) -> int:
 
 
 def _read_write(body: bytes, max_rows: int, repeat: int = 3) -> dict[str, float]:
-    """Medians (seconds) of reading the store's SPARQL JSON answer into terms, as
-    :meth:`cdkg.sparql.remote.RemoteStore.evaluate` reads a SELECT's, and of writing it again as
-    cdkg answers it (:func:`cdkg.engine.evaluate.write_evaluated`)."""
+    """Medians (seconds) of reading the store's SPARQL JSON answer as
+    :meth:`cdkg.sparql.remote.RemoteStore.select` reads a SELECT's (into TSV results, by
+    Oxigraph), and of writing it as cdkg answers it (:func:`cdkg.engine.evaluate.write_table`)."""
     chosen = negotiation.negotiate(ACCEPT, negotiation.RESULT_FORMATS, None)
     reads, writes = [], []
     for _ in range(repeat):
         began = time.perf_counter()
-        doc = results_json("store", RESULTS_ACCEPT, body)
-        evaluated = {
-            "type_": "SELECT",
-            "vars_": [Variable(str(v)) for v in doc["head"]["vars"]],
-            "bindings": list(bindings("store", doc["results"]["bindings"])),
-        }
+        tsv = select_tsv("store", RESULTS_ACCEPT, body)
         read = time.perf_counter()
-        write_evaluated(evaluated, "SELECT", chosen, max_rows)
+        write_table(tsv, chosen, max_rows)
         reads.append(read - began)
         writes.append(time.perf_counter() - read)
     return {"read": statistics.median(reads), "write": statistics.median(writes)}

@@ -149,7 +149,7 @@ def why_memory(report: dict[str, Any]) -> str:
 
 def why_store_overhead(point: dict[str, Any]) -> str:
     """Why cdkg serve --store trails the same request sent straight to the store: reading the
-    store's answer into terms and writing it again, per 1,000 rows; its fixed cost, on the
+    store's answer and writing it again, per 1,000 rows; its fixed cost, on the
     smallest answer; each query's difference."""
     queries = [q for q in point.get("queries", []) if not _nan(q["added"])]
     if not queries:
@@ -174,7 +174,7 @@ def why_store_overhead(point: dict[str, Any]) -> str:
     big, small = max(queries, key=rows), min(queries, key=rows)
     per = (inside(big, "read") + inside(big, "write")) / max(rows(big), 1) * 1000
     text = (
-        "cdkg reads the store's SPARQL JSON answer into rdflib terms, then writes its own (both "
+        "cdkg reads the store's SPARQL JSON answer (by Oxigraph), then writes its own (both "
         f"timed in this process over the store's answer): about {_ms(per)} per 1,000 rows "
         f"({big['name']}, {rows(big):,} rows), so the queries with large answers trail most; "
         f"the smallest answer ({small['name']}, {rows(small):,} rows) shows cdkg's fixed cost "

@@ -3,8 +3,10 @@
 Queries go by the SPARQL 1.1 Protocol (query via URL-encoded POST, §2.1.2), always with the
 dataset named by ``default-graph-uri`` / ``named-graph-uri`` (§2.1.4), so the store answers over
 our graphs only, never over what else it holds (an empty Virtuoso has ~5,600 triples of its own).
-Answers are read by :mod:`cdkg.sparql.store_answers` into exactly the dict rdflib's ``evalQuery``
-returns, so :func:`cdkg.engine.evaluate.write_evaluated` writes them as it writes a local answer.
+Answers are read by :mod:`cdkg.sparql.store_answers`: a SELECT's as TSV results written by
+Oxigraph (:meth:`RemoteStore.select`), which the engine writes as it writes its own; the others, and
+cdkg's own reads (the stamp, the counts), into the dict rdflib's ``evalQuery`` returns, which
+:func:`cdkg.engine.evaluate.write_evaluated` writes.
 Writes go by SPARQL 1.1 Update (``INSERT DATA``, ``CLEAR``, ``DROP``) or the Graph Store HTTP
 Protocol (``PUT``, ``DELETE``); :mod:`cdkg.kg.publish` uses them.
 
@@ -41,6 +43,8 @@ from cdkg.sparql.store_answers import (
     bindings,
     read_graph,
     results_json,
+    select_parts,
+    select_tsv,
 )
 
 __all__ = ["RemoteStore", "StoreBadAnswer", "StoreTimeout", "StoreUnavailable", "store_budget"]
@@ -134,16 +138,10 @@ class RemoteStore:
         read it) over exactly these graphs; the result as rdflib's ``evalQuery`` gives it. The
         store gets ``timeout`` seconds, or less: what :func:`store_budget` leaves before
         ``deadline`` (a ``time.monotonic()``)."""
-        budget = store_budget(self.timeout, deadline)
-        if budget <= 0:
-            raise self._timeout(self.query_url, 0.0)
-        fields = [("query", with_prefixes(text, base))]
-        fields += [("default-graph-uri", iri) for iri in default_graphs]
-        fields += [("named-graph-uri", iri) for iri in named_graphs]
         graph_form = form in ("CONSTRUCT", "DESCRIBE")
         accept = GRAPH_ACCEPT if graph_form else RESULTS_ACCEPT
-        media_type, body, headers = self._send(
-            self.query_url, urllib.parse.urlencode(fields).encode(), _FORM, accept, timeout=budget
+        media_type, body, headers = self._query(
+            text, accept, default_graphs, named_graphs, base=base, deadline=deadline
         )
         if graph_form:
             graph = read_graph(self.query_url, media_type, body)
@@ -155,19 +153,52 @@ class RemoteStore:
             if not isinstance(answer, bool):
                 raise bad(self.query_url, "an ASK answer without a boolean")
             return {"type_": "ASK", "askAnswer": answer}
-        try:
-            names = [str(name) for name in doc["head"]["vars"]]
-            rows = doc["results"]["bindings"]
-            if not isinstance(rows, list):
-                raise TypeError("bindings is not a list")
-        except (KeyError, TypeError) as err:
-            raise bad(self.query_url, f"SELECT results without {err}") from None
+        names, rows = select_parts(self.query_url, doc)
         self._check_not_cut(headers, len(rows))
         return {
             "type_": "SELECT",
             "vars_": [Variable(name) for name in names],
             "bindings": list(bindings(self.query_url, rows)),
         }
+
+    def select(
+        self,
+        text: str,
+        default_graphs: Sequence[str],
+        named_graphs: Sequence[str],
+        *,
+        base: str | None = None,
+        deadline: float = math.inf,
+    ) -> bytes:
+        """Run the SELECT query ``text`` as :meth:`evaluate` does; its answer as TSV results
+        written by Oxigraph (:func:`cdkg.sparql.store_answers.select_tsv`), never as rdflib
+        terms: the engine writes it as it writes its own."""
+        media_type, body, headers = self._query(
+            text, RESULTS_ACCEPT, default_graphs, named_graphs, base=base, deadline=deadline
+        )
+        tsv = select_tsv(self.query_url, media_type, body)
+        self._check_not_cut(headers, tsv.count(b"\n") - 1)
+        return tsv
+
+    def _query(
+        self,
+        text: str,
+        accept: str,
+        default_graphs: Sequence[str],
+        named_graphs: Sequence[str],
+        *,
+        base: str | None,
+        deadline: float,
+    ) -> tuple[str, bytes, Message]:
+        budget = store_budget(self.timeout, deadline)
+        if budget <= 0:
+            raise self._timeout(self.query_url, 0.0)
+        fields = [("query", with_prefixes(text, base))]
+        fields += [("default-graph-uri", iri) for iri in default_graphs]
+        fields += [("named-graph-uri", iri) for iri in named_graphs]
+        return self._send(
+            self.query_url, urllib.parse.urlencode(fields).encode(), _FORM, accept, timeout=budget
+        )
 
     def _check_not_cut(self, headers: Message, rows: int) -> None:
         limit = headers.get(VIRTUOSO_MAX_ROWS, "")
