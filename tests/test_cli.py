@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -209,3 +210,41 @@ def test_query_reads_extra_graphs_as_serve_does(
     )
     assert capsys.readouterr().out == "g\r\nhttps://example.org/g\r\n"
     assert main(["query", str(query), "--graph", "not-an-iri=x.ttl"]) == 2
+
+
+#: The command line of an install without the measuring tools (``pip install .``, as
+#: scripts/serve installs): cdkg_bench cannot be imported.
+WITHOUT_TOOLS = (
+    "import sys; sys.modules['cdkg_bench'] = None; "  # an import of it now fails, as when absent
+    "from cdkg.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["generate", "-n", "10", "-o", "unused.nt"], ["bench-report", "--quick"], ["soak", "-h"]],
+)
+def test_a_tool_without_the_bench_extra_says_what_to_install(
+    argv: list[str], tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TOOLS, *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "cdkg: error: this command is one of cdkg's measuring tools" in done.stderr
+    assert "hint: install the tools with the bench extra" in done.stderr
+    assert not (tmp_path / "unused.nt").exists()
+
+
+def test_the_help_lists_every_command_without_the_bench_extra() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TOOLS, "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "generate" in done.stdout
+    assert "serve" in done.stdout

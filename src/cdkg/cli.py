@@ -20,7 +20,7 @@ from typing import Any
 from cdkg import __version__, settings
 from cdkg.canned.citation import Citation, paper_reference
 from cdkg.canned.registry import CannedQuery, Registry
-from cdkg.errors import BadParameter, CdkgError
+from cdkg.errors import BadParameter, CdkgError, MissingExtra
 from cdkg.kg.graph import (
     add_source_arguments,
     dataset_version,
@@ -43,12 +43,27 @@ EPILOG = """exit codes:
 """
 
 
+#: The measuring tools' package: installed by the bench and test extras, not with cdkg itself.
+TOOLS = "cdkg_bench"
+
+
 def _lazy(module: str, name: str) -> Callable[..., Any]:
     """``module.name``, imported when first called: ``cdkg serve`` then starts without importing
     every other command's module (benchmarks, the soak, the generator...)."""
 
     def call(*args: Any) -> Any:
-        return getattr(importlib.import_module(module), name)(*args)
+        try:
+            loaded = importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if not module.startswith(TOOLS):  # cdkg's own module missing: a broken install
+                raise
+            raise MissingExtra(
+                f"this command is one of cdkg's measuring tools ({TOOLS}, in the checkout's "
+                f"tools/), and this install lacks the module {err.name}",
+                hint="install the tools with the bench extra, from the checkout: "
+                ".venv/bin/pip install '.[bench]'",
+            ) from None
+        return getattr(loaded, name)(*args)
 
     call.__name__ = name
     return call
@@ -362,7 +377,13 @@ def build_parser(
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         if only is None or command.name == only:
-            command.configure(child)
+            try:
+                command.configure(child)
+            except MissingExtra:
+                if only is not None:
+                    raise
+                # listing every command (cdkg --help): a tool missing here is still listed;
+                # running it says what to install
         child.set_defaults(run=command.run)
     return parser
 
@@ -372,13 +393,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     names = {command.name for command in COMMANDS}
     chosen = next((arg for arg in given if arg in names), None)
-    parser = build_parser(only=chosen)
     try:
+        parser = build_parser(only=chosen)
         args = parser.parse_args(given)
+        code: int = args.run(args)
     except SystemExit as exit_:  # --help, --version, usage errors: keep argparse's code
         return exit_.code if isinstance(exit_.code, int) else 2
-    try:
-        code: int = args.run(args)
     except CdkgError as err:
         print(f"cdkg: error: {err.message}", file=sys.stderr)
         if err.hint:

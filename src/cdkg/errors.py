@@ -82,6 +82,11 @@ class ValidationFailed(CdkgError):
     exit_code = 1
 
 
+class MissingExtra(CdkgError):
+    """A command needs a part of cdkg this install lacks: the measuring tools (``cdkg_bench``)
+    come with the ``bench`` or ``test`` extra, not with cdkg itself."""
+
+
 class BadParameter(CdkgError):
     """A parameter or setting has a wrong name or value."""
 
