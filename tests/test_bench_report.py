@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 
@@ -610,3 +617,65 @@ def test_quick_run_writes_a_report_computed_from_its_measurements(tmp_path, caps
     crowd = point["clients"]["ways"]
     assert list(crowd) == ["direct", "cdkg-embedded", "cdkg-store"]
     assert all(c["requests"] > 0 for c in crowd.values())
+
+
+def _descendants(pid: int) -> set[int]:
+    """The live processes below ``pid``, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _command(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigterm_ends_a_run_and_stops_the_servers_it_started(tmp_path):
+    """SIGTERM to `cdkg bench-report` ends it as Ctrl-C would: the servers it started stop too
+    (Python's default for SIGTERM left them running)."""
+    command = [sys.executable, "-m", "cdkg.cli", "bench-report", "--quick", "--parts", "cold"]
+    run = subprocess.Popen(
+        [*command, "--out", str(tmp_path / "out")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # so that a failure here can still kill the whole group
+    )
+    try:
+        deadline = time.monotonic() + 120
+        servers: set[int] = set()
+        while not servers and time.monotonic() < deadline and run.poll() is None:
+            time.sleep(0.2)
+            servers = {pid for pid in _descendants(run.pid) if b"serve" in _command(pid)}
+        assert servers, "the run started no server"
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=60) == 128 + signal.SIGTERM
+        time.sleep(0.5)
+        assert not [pid for pid in servers if _alive(pid)]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=10)

@@ -35,7 +35,7 @@ from cdkg.flags import add_flags, from_args, option
 from cdkg.kg.graph import kg_files
 from cdkg.resources import kg_dir
 from cdkg_bench.loadgen import Tally, drive
-from cdkg_bench.server import Server, first_answer
+from cdkg_bench.server import Server, first_answer, stopping_on_sigterm
 from cdkg_bench.servers import PEER, cdkg_server, peer_server
 from cdkg_bench.stats import ratio, summarize
 from cdkg_bench.units import x as _x
@@ -204,6 +204,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     options = from_args(Options, args)
     out: list[str] = []
-    code = run(options, out)
+    with stopping_on_sigterm():
+        code = run(options, out)
     print("\n".join(out))
     return code

@@ -41,6 +41,7 @@ from cdkg_bench.per_query_figures import QueryLoad, load_json, summary
 from cdkg_bench.queries import bench_queries
 from cdkg_bench.report_markdown import markdown, store_markdown
 from cdkg_bench.scale import ScaleOptions, ScalePoint, measure_scale
+from cdkg_bench.server import stopping_on_sigterm
 from cdkg_bench.servers import CDKG, CDKG_CACHED, OXIGRAPH
 from cdkg_bench.store import StoreOptions, measure_store
 from cdkg_bench.verdicts import judge_all, judge_secondary, judge_store
@@ -312,7 +313,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"cdkg bench-report: {message}", file=sys.stderr, flush=True)
 
     load, scale, store = chosen.load(), chosen.scale(), chosen.store()
-    report = run(load, scale, chosen.cold_runs, chosen.parts, progress, store=store)
+    with stopping_on_sigterm():
+        report = run(load, scale, chosen.cold_runs, chosen.parts, progress, store=store)
     for path in write(report, chosen.out):
         progress(f"wrote {path}")
     if set(chosen.parts) & set(MAIN_PARTS):

@@ -1,5 +1,6 @@
 """A server child process of a benchmark: started, waited for, asked once, stopped with every
-process it started; its process tree, CPU time and memory, read from ``/proc``."""
+process it started; its process tree, CPU time and memory, read from ``/proc``; a run that SIGTERM
+ends as Ctrl-C does (:func:`stopping_on_sigterm`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,27 @@ import signal
 import subprocess
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from cdkg_bench.client import ACCEPT, CLIENT_TIMEOUT, post, rows
+
+
+@contextlib.contextmanager
+def stopping_on_sigterm() -> Iterator[None]:
+    """Within the block, SIGTERM ends the run as Ctrl-C does, by an exception in the main thread
+    (SystemExit, code 143), so that the ``finally`` blocks that stop the servers it started run:
+    Python's default for SIGTERM ends the process at once and leaves them running."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from cdkg.flags import add_flags, from_args
+from cdkg_bench.server import stopping_on_sigterm
 from cdkg_bench.soak.phases import Options
 from cdkg_bench.soak.runner import run
 from cdkg_bench.soak.verdict import markdown, write
@@ -17,7 +18,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     options = from_args(Options, args)
-    code, report = run(options)
+    with stopping_on_sigterm():
+        code, report = run(options)
     write(report, options.report_dir)
     print(markdown(report), end="")
     print(f"cdkg soak: report in {options.report_dir}/soak.md and soak.json", file=sys.stderr)
