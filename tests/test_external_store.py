@@ -446,17 +446,24 @@ def served_by_virtuoso(virtuoso: Virtuoso, loaded: Loaded, start_server: Callabl
     return start_server("--store", virtuoso.sparql, "--timeout", "60", "--workers", "2")
 
 
+def served_canned(server: Any, name: str) -> dict[str, Any]:
+    """The canned query ``name``'s answer from a running ``cdkg serve`` (``/queries/NAME``), as
+    SPARQL JSON read back."""
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{server.url}/queries/{name}",
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback
+        doc: dict[str, Any] = json.loads(response.read())
+    return doc
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_canned_query_served_from_virtuoso_equals_golden(
     served_by_virtuoso: Any, name: str
 ) -> None:
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{served_by_virtuoso.url}/queries/{name}",
-        headers={"Accept": "application/sparql-results+json"},
-    )
-    with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback
-        doc = json.loads(response.read())
     ordered = is_ordered(name)
+    doc = served_canned(served_by_virtuoso, name)
     assert comparable(doc, ordered) == comparable(golden(name), ordered)
 
 

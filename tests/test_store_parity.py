@@ -20,9 +20,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +36,7 @@ from cdkg.sparql.remote import RemoteStore
 from cdkg_bench.ports import free_port
 from servers import DidNotStart, start_and_wait, stop
 from test_canned_golden import REGISTRY, golden
-from test_external_store import GRAPHS, NAMES, comparable, is_ordered
+from test_external_store import GRAPHS, NAMES, comparable, is_ordered, served_canned
 from test_search import CASES, PRINTED
 from virtuoso_fixtures import cdkg
 
@@ -152,13 +149,8 @@ def test_canned_query_through_the_oxigraph_server_equals_golden(
 def test_canned_query_served_from_the_oxigraph_server_equals_golden(
     served_by_oxigraph: Any, name: str
 ) -> None:
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{served_by_oxigraph.url}/queries/{name}",
-        headers={"Accept": "application/sparql-results+json"},
-    )
-    with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback
-        doc = json.loads(response.read())
     ordered = is_ordered(name)
+    doc = served_canned(served_by_oxigraph, name)
     assert comparable(doc, ordered) == comparable(golden(name), ordered)
 
 
