@@ -201,6 +201,40 @@ def test_nesting_depth(text, depth):
     assert lexer.nesting_depth(text) == depth
 
 
+def test_the_lexer_reads_terminals_and_drops_whitespace_and_comments():
+    text = 'SELECT ?x # SERVICE <http://x>\nWHERE { ?x <http://a/#b> "#not a comment"@fa . }'
+    kinds = [(t.kind, t.text, t.position) for t in lexer.tokenize(text)]
+    assert kinds == [
+        ("WORD", "SELECT", 0),
+        ("VAR", "?x", 7),
+        ("WORD", "WHERE", 31),
+        ("PUNCT", "{", 37),
+        ("VAR", "?x", 39),
+        ("IRI", "<http://a/#b>", 42),
+        ("STRING", '"#not a comment"', 56),
+        ("LANGTAG", "@fa", 72),
+        ("PUNCT", ".", 76),
+        ("PUNCT", "}", 78),
+    ]
+    assert list(lexer.tokens(text)) == list(lexer.tokenize(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("~ASK {}", 1, 1),  # at the start
+        ("ASK {\n  ~ }", 2, 3),  # in the middle: the first gap, not a later match
+        ("ASK {} ~", 1, 8),  # at the end, after the last terminal
+        ('ASK { FILTER("a\nb") }', 1, 14),  # a raw line break ends no short string
+        ("ASK {}\x00", 1, 7),  # a control character is no whitespace
+    ],
+)
+def test_the_lexer_names_the_first_character_no_terminal_starts(text, line, column):
+    with pytest.raises(lexer.LexError) as raised:
+        lexer.tokenize(text)
+    assert (raised.value.line, raised.value.column) == (line, column)
+
+
 def test_select_star_columns_are_oxigraphs(engine):
     """``SELECT *`` projects the variables in scope (Query §18.2.1), in Oxigraph's order: not
     those only in FILTER, in MINUS's right side or in EXISTS, and a trailing VALUES's too."""

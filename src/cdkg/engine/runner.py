@@ -120,7 +120,7 @@ class Engine:
         cached = self.cache.get(request)
         if cached is not None:
             return cached
-        guard.screen(request.text)  # cheap refusals need no process
+        guard.screen(request.text)  # an empty or too long text needs no process
         deadline = time.monotonic() + self.settings.timeout
         if not self._slots.acquire(timeout=self.settings.timeout):
             raise ServiceUnavailable(

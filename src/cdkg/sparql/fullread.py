@@ -2,9 +2,10 @@
 the texts the token reading cannot settle (no sequence of tokens) and the queries rdflib runs (an
 allow-listed SERVICE).
 
-The caller screens the text first (:func:`cdkg.sparql.guard.screen`). Where the parse and the tokens
-could disagree on a SERVICE, the query is refused: rdflib reads a SERVICE's endpoint from the
-clause's text, and another parser may read a SERVICE rdflib took for a comment.
+The caller screens the text first, its length and its nesting (:func:`cdkg.sparql.guard.admit`:
+rdflib's parser recurses into brackets). Where the parse and the tokens could disagree on a
+SERVICE, the query is refused: rdflib reads a SERVICE's endpoint from the clause's text, and
+another parser may read a SERVICE rdflib took for a comment.
 """
 
 from __future__ import annotations

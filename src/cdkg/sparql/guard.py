@@ -5,10 +5,12 @@ behalf. Oxigraph would call a ``SERVICE`` endpoint itself, and rdflib (the engin
 SERVICE calls, :mod:`cdkg.sparql.federation`) dereferences ``FROM`` IRIs it does not hold. So every
 query passes here first:
 
-1. :func:`screen`: the length and the bracket nesting depth (on tokens, :mod:`cdkg.sparql.lexer`);
-2. :func:`admit`: the query read as SPARQL tokens (:mod:`cdkg.sparql.lexer`): its form (an update is
-   refused), each ``SERVICE`` (refused unless its IRI is on the allow-list) and each ``FROM`` /
-   ``FROM NAMED`` (refused if it names a graph the dataset does not hold). A decision on tokens
+1. :func:`screen`: an empty or too long text, refused without reading it (the server does this
+   before a query takes a slot);
+2. :func:`admit`: the query read as SPARQL tokens (:mod:`cdkg.sparql.lexer`): its bracket nesting
+   depth, its form (an update is refused), each ``SERVICE`` (refused unless its IRI is on the
+   allow-list) and each ``FROM`` / ``FROM NAMED`` (refused if it names a graph the dataset does
+   not hold). A decision on tokens
    cannot be flipped by a keyword in a string, an IRI or a comment. The text is read twice, as
    written and with its code point escapes expanded (§19.2 has a parser expand them before
    anything else); if the two readings differ in any decision, the query is refused.
@@ -47,7 +49,7 @@ class Admitted:
 
 
 def screen(text: str) -> None:
-    """Refuse a query text empty, too long or too deeply nested, without parsing it."""
+    """Refuse a query text empty or too long, without reading it."""
     if not text.strip():
         raise BadQuery("the query is empty", hint="send a SELECT, ASK, CONSTRUCT or DESCRIBE query")
     if len(text) > MAX_QUERY_CHARS:
@@ -55,9 +57,6 @@ def screen(text: str) -> None:
             f"the query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}",
             hint="shorten the query, e.g. move long VALUES lists into several queries",
         )
-    depth = lexer.nesting_depth(text)
-    if depth > MAX_NESTING:
-        raise refusals.too_deep(f"the query nests brackets {depth} deep")
 
 
 #: The forms of a query, and the keywords that start an update operation (SPARQL 1.1 Update §3).
@@ -83,6 +82,9 @@ def admit(
     WDQS's label, around and box services call nothing outside: they are admitted, and flagged.
     """
     screen(text)
+    depth = lexer.nesting_depth(text)  # before any parser recurses into the brackets
+    if depth > MAX_NESTING:
+        raise refusals.too_deep(f"the query nests brackets {depth} deep")
     known = prefixes or {}
     expanded = lexer.expand_codepoints(text)
     try:
@@ -161,7 +163,7 @@ def _read_tokens(text: str, known: dict[str, str]) -> _Reading:
     FROM NAMED graphs, its SERVICE endpoints (an IRI, or the variable as written; an endpoint
     that is no absolute IRI is returned as written, and refused), and whether it names a query
     hint."""
-    found = list(lexer.tokens(text))
+    found = lexer.tokenize(text)
     prefixes = dict(known)
     form: str | None = None
     from_graphs: list[str] = []
@@ -207,7 +209,7 @@ def _read_tokens(text: str, known: dict[str, str]) -> _Reading:
 def _after_prologue(text: str) -> tuple[int, int]:
     """The line and column (from 1) of the first token after the BASE and PREFIX declarations
     of ``text`` (a text :func:`lexer.tokens` reads), or of its end."""
-    found = list(lexer.tokens(text))
+    found = lexer.tokenize(text)
     i = 0
     while i < len(found) and found[i].keyword() in ("BASE", "PREFIX"):
         i += 3 if found[i].keyword() == "PREFIX" else 2

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 # The grammar's character classes (§19.8), as regex fragments.
 _PN_CHARS_BASE = (
@@ -75,9 +76,9 @@ class LexError(ValueError):
         super().__init__(f"no SPARQL token starts at line {line}, column {column}: {near!r}")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One terminal: its kind (a group name of :data:`_TOKENS`), its text and where it starts."""
+class Token(NamedTuple):
+    """One terminal: its kind (a group name of :data:`_TOKENS`), its text and where it starts.
+    A tuple, because a query's text is read into hundreds of them on every request."""
 
     kind: str
     text: str
@@ -90,16 +91,29 @@ class Token:
 
 def tokens(text: str) -> Iterator[Token]:
     """The code tokens of ``text`` (whitespace and comments dropped); raises :class:`LexError`."""
-    position, end = 0, len(text)
-    match = _TOKENS.match
-    while position < end:
-        found = match(text, position)
-        if found is None or found.end() == position:
-            raise LexError(position, text)
-        kind = found.lastgroup or ""  # every alternative is a named group
+    return iter(tokenize(text))
+
+
+@lru_cache(maxsize=2)
+def tokenize(text: str) -> tuple[Token, ...]:
+    """The code tokens of ``text``, as :func:`tokens`. One query's text is read several times (the
+    guard's nesting and decisions, the WDQS rewrite, the prefixes another store needs), and the
+    guard reads it as written and with its escapes expanded: the last two texts' tokens are kept,
+    so that each is scanned once (two, so that long texts cost little memory in each process)."""
+    found: list[Token] = []
+    expected = 0
+    for match in _TOKENS.finditer(text):
+        start = match.start()
+        # finditer skips what no terminal matches: a gap is the first character that starts none
+        if start != expected:
+            raise LexError(expected, text)
+        kind = match.lastgroup or ""  # every alternative is a named group
         if kind not in _SKIPPED:
-            yield Token(kind, found.group(), position)
-        position = found.end()
+            found.append(Token(kind, match.group(), start))
+        expected = match.end()
+    if expected != len(text):
+        raise LexError(expected, text)
+    return tuple(found)
 
 
 def expand_codepoints(text: str) -> str:
@@ -118,7 +132,7 @@ def nesting_depth(text: str) -> int:
     is no sequence of tokens, among all its characters (brackets in strings count: the safe
     side of a limit)."""
     try:
-        brackets = [t.text for t in tokens(text) if t.kind == "PUNCT" and t.text in _BRACKETS]
+        brackets = [t.text for t in tokenize(text) if t.kind == "PUNCT" and t.text in _BRACKETS]
     except LexError:
         brackets = [char for char in text if char in _BRACKETS]
     depth = deepest = 0
