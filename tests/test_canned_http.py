@@ -283,7 +283,7 @@ def test_listing_as_json(client: FlaskClient) -> None:
         assert entry["rq"] == query.rq
         assert entry["source"] == query.source
         assert [p["name"] for p in entry["params"]] == [p.name for p in query.params]
-        assert entry["url"] == f"http://localhost/queries/{query.name}"
+        assert entry["url"] == f"{PUBLIC_URL}/queries/{query.name}"  # --public-url, not the host
 
 
 def test_listing_as_html(client: FlaskClient) -> None:

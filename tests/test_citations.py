@@ -474,3 +474,25 @@ def test_the_listing_and_openapi_name_the_citation_formats(public: FlaskClient) 
     operation = public.get("/openapi.json").json["paths"][f"/queries/{QUERY}"]["get"]
     content = operation["responses"]["200"]["content"]
     assert set(CITE_FORMATS.values()) <= set(content)
+
+
+def test_behind_a_proxy_every_url_cdkg_writes_is_public(public: FlaskClient) -> None:
+    """Behind a proxy the request's host is the proxy's upstream (here a loopback address):
+    the listing, the service description, VoID, OpenAPI and the views link to the public URL."""
+    upstream = "http://127.0.0.1:8000"
+    listed = public.get("/queries", headers={"Accept": "application/json"}, base_url=upstream)
+    entry = next(q for q in listed.json["queries"] if q["name"] == QUERY)
+    assert entry["url"] == f"{PUBLIC}/queries/{QUERY}"
+    for path in ("/sparql", "/void"):
+        described = public.get(path, headers={"Accept": "text/turtle"}, base_url=upstream)
+        assert described.status_code == 200, path
+        turtle = described.get_data(as_text=True)
+        assert f"<{PUBLIC}/sparql>" in turtle, path
+        assert not LOOPBACK.search(turtle), (path, turtle)
+    assert public.get("/openapi.json", base_url=upstream).json["servers"][0]["url"] == PUBLIC
+    view = public.get(f"/views/map?name={QUERY}&city=city/mashhad", base_url=upstream)
+    assert view.status_code == 200
+    page = view.get_data(as_text=True)
+    assert f"{PUBLIC}/sparql" in page
+    assert f"{PUBLIC}/queries/{QUERY}?city=city" in page
+    assert not LOOPBACK.search(page)

@@ -274,8 +274,8 @@ class Settings:
             "CDKG_PUBLIC_URL",
             "--public-url",
             "Public base URL of this server (where its `/` is, e.g. https://cdkg.example.org): "
-            "the URL citations show. None: the request's own URL, unless it is a local address, "
-            "which a citation never shows.",
+            "the URL citations, the query listing, the service description, VoID, OpenAPI and "
+            "the views show. None: the request's own URL (a citation never shows a local one).",
             "URL",
             _public_url,
             metavar="URL",

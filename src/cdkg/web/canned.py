@@ -40,7 +40,7 @@ from cdkg.sparql import negotiation
 from cdkg.web import cite as citations
 from cdkg.web.caching import cacheable
 from cdkg.web.sparql import _content_type, _params
-from cdkg.web.state import endpoint
+from cdkg.web.state import endpoint, external_url, public_root
 
 bp = Blueprint("canned", __name__)
 
@@ -97,7 +97,7 @@ def summary(query: CannedQuery) -> dict[str, Any]:
     """A query as the JSON listing gives it."""
     return {
         "name": query.name,
-        "url": url_for("canned.run", name=query.name, _external=True),
+        "url": external_url(url_for("canned.run", name=query.name)),
         "iri": str(query_iri(query.name)),
         "title": query.title,
         "title_fa": query.title_fa,
@@ -168,7 +168,7 @@ def run(name: str) -> Response:
         return citations.result(query, params, citation, chosen)
     wire = available[0] if chosen is negotiation.HTML else chosen  # HTML is drawn from JSON
     answer = state.engine.run(
-        QueryRequest(text=text, format=wire.media_type, base=request.host_url + "sparql")
+        QueryRequest(text=text, format=wire.media_type, base=public_root() + "sparql")
     )
     if chosen is negotiation.HTML:
         response = _html(

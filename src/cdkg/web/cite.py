@@ -28,7 +28,7 @@ from cdkg.names import CDKG_GRAPH, local_host
 from cdkg.sparql import negotiation
 from cdkg.sparql.negotiation import Format
 from cdkg.web.caching import cacheable
-from cdkg.web.state import endpoint
+from cdkg.web.state import endpoint, external_url
 
 bp = Blueprint("cite", __name__)
 
@@ -66,11 +66,10 @@ def today() -> datetime.date:
 def citable_url(route: str) -> str | None:
     """The URL readers can reach for ``route`` (a path on this server, as ``url_for`` gives it,
     with its query string), or ``None`` when none is known."""
-    public = endpoint().settings.public_url
-    if public:
-        return public + route.removeprefix(request.script_root)
-    base = request.host_url.rstrip("/")
-    return None if local_host(urlsplit(base).hostname or "") else base + route
+    url = external_url(route)
+    if endpoint().settings.public_url or not local_host(urlsplit(url).hostname or ""):
+        return url
+    return None
 
 
 def dataset_work() -> Work:

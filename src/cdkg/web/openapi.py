@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 from flask.blueprints import BlueprintSetupState
 
 from cdkg import __version__
@@ -24,6 +24,7 @@ from cdkg.canned.registry import CannedQuery, Registry
 from cdkg.resources import kg_dir
 from cdkg.sparql import negotiation
 from cdkg.web.canned import FORMAT_PARAM, formats_of
+from cdkg.web.state import public_root
 
 bp = Blueprint("openapi", __name__)
 
@@ -94,7 +95,7 @@ def document() -> Response:
             doc = openapi_document(registry, _SERVER, golden_dir())
             built.append(current_app.json.dumps(doc))
         text = built[0]
-    server = current_app.json.dumps(request.host_url.rstrip("/"))
+    server = current_app.json.dumps(public_root().rstrip("/"))
     body = text.replace(current_app.json.dumps(_SERVER), server, 1)
     return Response(body, mimetype="application/json")
 

@@ -23,7 +23,7 @@ from cdkg.kg import void as voids
 from cdkg.kg.dumps import DOWNLOADS
 from cdkg.sparql import negotiation
 from cdkg.sparql.wdqs_services import FUNCTIONS
-from cdkg.web.state import Endpoint
+from cdkg.web.state import Endpoint, public_root
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = (*negotiation.GRAPH_FORMATS, negotiation.HTML)
@@ -61,13 +61,14 @@ class Descriptions:
         )
         if chosen is negotiation.HTML:
             return redirect("/", code=303)  # type: ignore[return-value]
-        key = (kind, request.host_url, chosen.media_type)
+        base = public_root()
+        key = (kind, base, chosen.media_type)
         with self._lock:
             if key not in self._cache:
                 build = service_description if kind == "sd" else void_description
                 if len(self._cache) >= KEPT:  # one per Host header: bounded, oldest out
                     self._cache.pop(next(iter(self._cache)))
-                self._cache[key] = serialize_rdflib(build(self, request.host_url), chosen)
+                self._cache[key] = serialize_rdflib(build(self, base), chosen)
             body = self._cache[key]
         response = Response(body, content_type=chosen.media_type)
         response.vary.add("Accept")

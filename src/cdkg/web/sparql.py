@@ -17,7 +17,7 @@ from cdkg.errors import SPARQL_PROTOCOL, BadParameter, UnsupportedMediaType
 from cdkg.sparql import refusals
 from cdkg.web import service
 from cdkg.web.caching import cacheable
-from cdkg.web.state import endpoint
+from cdkg.web.state import endpoint, public_root
 
 bp = Blueprint("sparql", __name__)
 
@@ -55,7 +55,7 @@ def sparql() -> Response:
             named_graphs=_graph_iris(params, "named-graph-uri"),
             accept=request.headers.get("Accept"),
             format=params.get("format"),
-            base=request.host_url + "sparql",
+            base=public_root() + "sparql",
         )
     )
     response = Response(answer.body, content_type=_content_type(answer.media_type))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flask import current_app
+from flask import current_app, request
 from rdflib import Dataset
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
@@ -49,3 +49,20 @@ def endpoint() -> Endpoint:
     """The :class:`Endpoint` of the app handling the current request."""
     state: Endpoint = current_app.extensions["cdkg"]
     return state
+
+
+def external_url(route: str) -> str:
+    """``route`` (a path on this server as ``url_for`` gives it, with any query string) as an
+    absolute URL for clients: under ``--public-url`` when the operator set it (behind a proxy the
+    request's host is the proxy's upstream, often a loopback address), else under the request's
+    own host. Every absolute URL cdkg writes (listings, descriptions, citations, views) is made
+    here, so that they agree."""
+    public = endpoint().settings.public_url
+    if public:
+        return public + route.removeprefix(request.script_root)
+    return request.host_url.rstrip("/") + route
+
+
+def public_root() -> str:
+    """This server's ``/`` as :func:`external_url` writes it, ending in ``/``."""
+    return external_url(request.script_root + "/")

@@ -13,13 +13,14 @@ search box over the canned ``search`` query. The pages load only vendored files 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from cdkg.names import ID
 from cdkg.web import canned
-from cdkg.web.state import endpoint
+from cdkg.web.state import endpoint, external_url
 
 bp = Blueprint("visual", __name__)
 
@@ -47,9 +48,11 @@ def chosen_query() -> tuple[str, str, str]:
     if text := request.args.get("query", "").strip():
         return "", text, ""
     name = request.args.get("name") or DEFAULT_QUERY
-    params = {k: v for k, v in request.args.items() if k not in ("name", "query") and v}
+    params: dict[str, Any] = {
+        k: v for k, v in request.args.items() if k not in ("name", "query") and v
+    }
     query = endpoint().queries.get(name)
-    url = url_for("canned.run", name=name, _external=True, **params)
+    url = external_url(url_for("canned.run", name=name, **params))
     return name, query.bind(params, canned.resolver()), url
 
 
@@ -71,7 +74,7 @@ def view(view: str) -> str:
     name, text, url = chosen_query()
     config = {
         "view": view,
-        "sparql": url_for("sparql.sparql", _external=True),
+        "sparql": external_url(url_for("sparql.sparql")),
         "name": name,
         "query": text,
         "queryUrl": url,
