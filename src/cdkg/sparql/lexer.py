@@ -147,6 +147,8 @@ def mentions_service(text: str) -> bool:
     SERVICE keyword among its tokens or, in a text that is no sequence of tokens, the word
     anywhere (no parser can be trusted to read such a text as this module does)."""
     variants = {text, expand_codepoints(text)}
+    if not any(_SERVICE_ANYWHERE.search(v) for v in variants):
+        return False  # a token is a piece of its text: no SERVICE in the text, none in tokens
     try:
         return any(t.keyword() == "SERVICE" for v in variants for t in tokens(v))
     except LexError:

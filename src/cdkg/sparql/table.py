@@ -32,7 +32,6 @@ from collections.abc import Mapping, Sequence
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import NamespaceManager
-from wcwidth import wcwidth
 
 from cdkg.sparql.prefixes import PREFIXES
 
@@ -101,7 +100,16 @@ def _columns(text: str) -> int:
 
 def display_width(text: str) -> int:
     """The columns ``text`` takes at a terminal (control characters must be escaped first)."""
-    return sum(max(wcwidth(char), 0) for char in text)
+    return sum(_char_width(char) for char in text)
+
+
+def _char_width(char: str) -> int:
+    """The columns one character takes (0 for one that takes none or is a control)."""
+    # imported here: only the command line's tables measure text, and `cdkg serve`, which
+    # imports this module for its flags, need not load wcwidth's tables (20 ms at start-up)
+    from wcwidth import wcwidth  # noqa: PLC0415
+
+    return max(wcwidth(char), 0)
 
 
 def visible(text: str) -> str:
@@ -185,7 +193,7 @@ def cut(text: str, width: int) -> str:
         return text
     kept, used = [], 0
     for char in text:
-        taken = max(wcwidth(char), 0)
+        taken = _char_width(char)
         if used + taken > width - 1:
             break
         kept.append(char)
