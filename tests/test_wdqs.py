@@ -460,6 +460,28 @@ def test_the_rewritten_texts_call_nothing_outside(client: FlaskClient) -> None:
     assert escaped.status_code in (400, 403)
 
 
+@pytest.mark.parametrize(
+    ("service", "does"),
+    [
+        ("wikibase:mwapi", "MediaWiki API"),
+        ("gas:service", "graph algorithms"),
+        ("bd:sample", "samples"),
+        ("<http://www.bigdata.com/rdf#slice>", "slices"),
+    ],
+)
+def test_wdqs_own_services_are_refused_saying_where_to_run_them(
+    client: FlaskClient, service: str, does: str
+) -> None:
+    """Not endpoints: "ask the operator to allow-list it" could not help, so it is not said."""
+    text = f"SELECT ?item WHERE {{ SERVICE {service} {{ ?item ?p ?o }} }}"
+    response = client.post("/sparql", data={"query": text})
+    assert response.status_code == 403
+    error = response.json["error"]
+    assert does in error["message"]
+    assert "query.wikidata.org" in error["hint"]
+    assert "--allow-service" not in error["hint"]
+
+
 def test_a_query_without_wdqs_services_is_left_as_written() -> None:
     text = 'SELECT ?s WHERE { ?s rdfs:label "SERVICE wikibase:label" } # hint:Query'
     assert not guard.admit(text, prefixes=PREFIXES).wdqs

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from cdkg.errors import SPARQL_QUERY, BadQuery, Forbidden
+from cdkg.sparql.wdqs_services import WDQS_ONLY_SERVICES
 
 #: Longest query text admitted, in characters.
 MAX_QUERY_CHARS = 50_000
@@ -47,6 +48,17 @@ def variable_service() -> Forbidden:
 
 def service_not_allowed(endpoint: str, allowed: Collection[str]) -> Forbidden:
     listed = ", ".join(sorted(allowed)) or "none"
+    if endpoint in WDQS_ONLY_SERVICES:  # no endpoint at all: the allow-list cannot help
+        return Forbidden(
+            f"SERVICE <{endpoint}> is the Wikidata Query Service's own: it "
+            f"{WDQS_ONLY_SERVICES[endpoint]}, which cdkg does not do; cdkg answers WDQS's "
+            "wikibase:label, wikibase:around and wikibase:box services itself",
+            hint="run this query at https://query.wikidata.org/; here, match names with "
+            "rdfs:label (the canned query `search` also reads the paper's printed spellings and "
+            "folds scripts and diacritics: /queries/search?q=...), or bind the entities with "
+            "VALUES",
+            spec="https://www.mediawiki.org/wiki/Wikidata_Query_Service/User_Manual",
+        )
     return Forbidden(
         f"SERVICE <{endpoint}> is not on this endpoint's allow-list",
         hint=f"allowed SERVICE endpoints: {listed}; the operator adds more with "

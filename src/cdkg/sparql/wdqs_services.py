@@ -20,6 +20,15 @@ WIKIBASE = "http://wikiba.se/ontology#"
 LABEL, AROUND, BOX = WIKIBASE + "label", WIKIBASE + "around", WIKIBASE + "box"
 #: The SERVICE IRIs answered here, by rewriting; no other SERVICE is.
 LOCAL_SERVICES = frozenset({LABEL, AROUND, BOX})
+#: WDQS's other services, each with what it does: they are WDQS's own machinery (Blazegraph's
+#: graph algorithms and sampling, the MediaWiki API), not endpoints, so no allow-list can let
+#: them through; the refusal says so (:func:`cdkg.sparql.refusals.service_not_allowed`).
+WDQS_ONLY_SERVICES = {
+    WIKIBASE + "mwapi": "calls the MediaWiki API (search, categories, ...)",
+    "http://www.bigdata.com/rdf/gas#service": "runs Blazegraph's graph algorithms (GAS)",
+    "http://www.bigdata.com/rdf#sample": "samples Blazegraph's indexes",
+    "http://www.bigdata.com/rdf#slice": "slices Blazegraph's indexes",
+}
 SERVICE_PARAM = "http://www.bigdata.com/rdf#serviceParam"
 HINTS = "http://www.bigdata.com/queryHints#"
 #: WDQS's ``geof:`` (its prefix list) and GeoSPARQL's own namespace of functions.
