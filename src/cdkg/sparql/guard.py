@@ -10,10 +10,10 @@ query passes here first:
 2. :func:`admit`: the query read as SPARQL tokens (:mod:`cdkg.sparql.lexer`): its bracket nesting
    depth, its form (an update is refused), each ``SERVICE`` (refused unless its IRI is on the
    allow-list) and each ``FROM`` / ``FROM NAMED`` (refused if it names a graph the dataset does
-   not hold). A decision on tokens
-   cannot be flipped by a keyword in a string, an IRI or a comment. The text is read twice, as
-   written and with its code point escapes expanded (§19.2 has a parser expand them before
-   anything else); if the two readings differ in any decision, the query is refused.
+   not hold). A decision on tokens cannot be flipped by a keyword in a string, an IRI or a
+   comment. The text is read twice, as written and with its code point escapes expanded (§19.2
+   has a parser expand them before anything else); if the two readings differ in any decision,
+   the query is refused.
 
 A text that is not a sequence of SPARQL tokens, and a query that calls an allow-listed SERVICE
 (rdflib runs those), are read in full by rdflib's parser (:mod:`cdkg.sparql.fullread`), whose
