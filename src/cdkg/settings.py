@@ -281,6 +281,20 @@ class Settings:
             metavar="URL",
         ),
     )
+    long_after: float = _setting(
+        0.25,
+        Spec(
+            "CDKG_LONG_AFTER",
+            "--long-after",
+            "Seconds after which a running query counts as long: its engine process drops to "
+            "the lowest CPU priority and the query leaves its query slot for a long-query slot "
+            "(none free: 503). The default is five times the paper's slowest canned query; "
+            "raise it with the data (e.g. --data at 200,000 triples or more), never past "
+            "--timeout. Queries an external store evaluates never turn long.",
+            "float (seconds)",
+            _positive_float,
+        ),
+    )
     workers: int = _setting(
         2,
         Spec(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from cdkg.engine.runner import LONG_AFTER, LONG_QUERIES_PER_WORKER
+from cdkg.engine.runner import LONG_QUERIES_PER_WORKER
 from cdkg.settings import Settings
 from cdkg_bench.per_query_figures import CACHED, UNCACHED
 from cdkg_bench.servers import CDKG, CDKG_CACHED, OXIGRAPH
@@ -207,9 +207,10 @@ def why_store_refused(point: dict[str, Any]) -> str:
     text = f"cdkg answered {_statuses(ours)}; it said {said}"
     if table2 is not None:
         one = table2["median"].get(DIRECT, math.nan)
+        long_after = Settings().long_after
         text += (
-            f". Table 2 takes {_ms(one)} on the store at one client, past the {LONG_AFTER:g} s "
-            f"after which cdkg moves a running query to a long-query slot "
+            f". Table 2 takes {_ms(one)} on the store at one client, past the {long_after:g} s "
+            f"(--long-after) after which cdkg moves a running query to a long-query slot "
             f"({LONG_QUERIES_PER_WORKER} per --workers: {LONG_QUERIES_PER_WORKER * WORKERS} by "
             "default); a query that turns long when none is free is stopped (503), and the "
             "store, which is not told, goes on with it"

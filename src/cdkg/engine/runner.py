@@ -11,7 +11,7 @@ accepts, it forks a child that answers that connection's queries, one at a time,
 
 A query is stopped by killing its child: pyoxigraph cannot interrupt a query once it runs, and a
 process can always be killed. The server waits for the answer until the time limit, then kills the
-child (SIGKILL) and answers 503. A query still running after :data:`LONG_AFTER` seconds steps
+child (SIGKILL) and answers 503. A query still running after ``--long-after`` seconds steps
 aside: its child drops to the lowest CPU priority (nice 19), so that short queries keep their
 share of the cores, and the query moves to a long-query slot (:attr:`Engine.long_slots`), so that
 runaway queries never hold every query slot; with none free, it is stopped (503). Its child is not
@@ -55,10 +55,6 @@ log = logging.getLogger(__name__)
 #: two per core, so that a core stays busy while the server thread of another query reads its
 #: answer and sends it.
 QUERIES_PER_WORKER = 2
-#: Seconds after which a running query counts as long: it drops to the lowest CPU priority and
-#: leaves its query slot for a long-query slot. Five times the slowest canned query's time
-#: (docs/bench/report.md): a query past it is an ad-hoc one that may run on.
-LONG_AFTER = 0.25
 #: Long queries run at once per ``--workers``; one more is stopped (503) when it turns long.
 LONG_QUERIES_PER_WORKER = 2
 
@@ -182,25 +178,25 @@ class Engine:
         connection.kill()
 
     def _long_after(self, deadline: float) -> float:
-        """When a query that has not answered steps aside: after :data:`LONG_AFTER` if it is
+        """When a query that has not answered steps aside: after ``--long-after`` if it is
         evaluated here, never if an external store evaluates it. Stepping aside keeps runaway
         queries from holding this machine's cores; a query on an external store only waits for
         the store's answer, its time bounded by the store request's own limit (a 504), and the
         store's admission is the store's: stopping it here turned a busy store into 503s."""
         if self._remote is not None:
             return deadline
-        return min(deadline, time.monotonic() + LONG_AFTER)
+        return min(deadline, time.monotonic() + self.settings.long_after)
 
     def _step_aside(self, connection: Connection, slot: _Slot) -> None:
-        """A query still running after :data:`LONG_AFTER`: its child drops to the lowest CPU
+        """A query still running after ``--long-after``: its child drops to the lowest CPU
         priority (and will not be reused), and the query moves from its query slot to a
         long-query slot, so that long queries can never hold every query slot; if none is free,
         it is stopped."""
         connection.demote()
         if not slot.move_to(self._long_slots):
             raise ServiceUnavailable(
-                f"the query ran past {LONG_AFTER:g} s while all {self.long_slots} long-query "
-                "slots were taken, and was stopped",
+                f"the query ran past {self.settings.long_after:g} s (--long-after) while all "
+                f"{self.long_slots} long-query slots were taken, and was stopped",
                 hint="retry in a little while, or narrow the query so that it ends sooner",
             )
 
