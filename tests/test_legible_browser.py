@@ -202,6 +202,26 @@ def test_network_labels_read_and_iranian_cities_are_iranian(local_page, server, 
     check_network(page, graph)
 
 
+def test_in_a_narrow_window_the_network_scrolls_and_its_labels_keep_their_size(
+    open_local_page, server, graph, shots
+):
+    """Shrunk to fit a window narrower than its three columns, the labels fell under 11 px; the
+    view now keeps zoom 1 and its frame scrolls sideways."""
+    page = open_local_page(viewport={"width": 600, "height": 800})
+    open_view(page, server.url + "/views/network")
+    check_network(page, graph)  # sizes, overlaps, and every label inside the (wider) view
+    assert page.evaluate("() => window.cdkgNetwork.zoom()") == 1
+    frame = page.evaluate(
+        "() => { const f = document.querySelector('.view-frame');"
+        " return {scroll: f.scrollWidth, client: f.clientWidth, page: document.body.scrollWidth,"
+        " window: window.innerWidth}; }"
+    )
+    assert frame["scroll"] > frame["client"], "the drawing fits: the test needs a narrower window"
+    assert frame["page"] <= frame["window"], "the page itself scrolls, not the view's frame"
+    page.locator("#view").scroll_into_view_if_needed()
+    page.screenshot(path=shots / "network-narrow.png", full_page=True)
+
+
 # --- the entity page's map ----------------------------------------------------------------------
 
 #: Where (latitude, longitude) is land or sea, on Tehran's map: its own place, the Sahara, the

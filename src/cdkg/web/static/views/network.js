@@ -2,7 +2,7 @@
    per row with two IRIs (a tie) and per membership. Three columns: the networks, the Iranian
    cities (Iranian by their country, from the graph, whatever edges they have), and the partner
    cities boxed by region or civilisation (compound nodes). The layout is drawn at zoom 1 in the
-   page's own pixels, so the labels keep their font size. cytoscape draws it; the SVG export is
+   page's own pixels, so the labels keep their font size; a window too narrow for it scrolls. cytoscape draws it; the SVG export is
    written from the drawn positions. */
 "use strict";
 
@@ -172,9 +172,14 @@
       node.labelHeight = lines.length * LINE;
     }
     const cities = [...nodes.values()].filter((n) => n.classes !== "network").length;
-    const size = place(nodes, groups, host.clientWidth);
-    // the view is as tall as the drawing, so nothing needs shrinking to fit
+    // the width the page gives the view: its frame's (the view itself may have grown before)
+    const available = host.parentElement.clientWidth;
+    const size = place(nodes, groups, available);
+    // the view is as tall as the drawing, and as wide when the window is narrower than that
+    // (its frame then scrolls sideways): nothing is shrunk to fit, so the labels keep their
+    // size (shrunk to fit, they fell under 11 px in windows narrower than about 900 px)
     host.style.height = `${Math.max(size.height, 320)}px`;
+    host.style.width = size.width > available ? `${size.width}px` : "";
     if (cy) cy.destroy();
     cy = cytoscape({
       container: host,
@@ -194,8 +199,6 @@
       layout: {name: "preset", fit: false},
       zoom: 1, pan: {x: 0, y: 0},
     });
-    // a window too narrow for the drawing shrinks it to fit; wide enough, it stays at zoom 1
-    if (size.width > host.clientWidth) cy.fit(undefined, MARGIN);
     window.cdkgNetwork = cy;  // for the tests' measurements and for a reader's console
     cy.on("tap", "edge", (event) => V.status(event.target.data("title")));
     Object.assign(state, {cities, ties: edges.length - members, networks, memberships: members, groups: groups.size,
