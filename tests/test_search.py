@@ -37,6 +37,8 @@ CASES = [
     ("تفليس", "city/tbilisi", "Arabic yeh ي for Persian ی"),
     ("مسكو", "city/moscow", "Arabic kaf ك for Persian ک"),
     ("كرمان", "city/kerman", "Arabic kaf ك for Persian ک, at the start"),
+    ("سیول", "city/seoul", "yeh ی where the label has ئ (سئول)"),
+    ("ونزویلا", "country/venezuela", "yeh ی where the label has ئ (ونزوئلا)"),
     ("سیتی نت", "org/citynet", "a space where the label has a ZWNJ"),
     ("سیتینت", "org/citynet", "nothing where the label has a ZWNJ"),
     (f"سیتی{ZWNJ}نت", "org/citynet", "ZWNJ as in the label"),

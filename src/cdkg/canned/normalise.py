@@ -14,9 +14,9 @@ Two readings, kept here so that Python code that matches labels reads text as th
 - :func:`fold`: NFKC, then what ``search.rq`` does in SPARQL, step for step: lower case; spaces,
   ZWNJ, ZWJ, soft hyphens, tatweel, Arabic and Latin combining marks, hyphens, underscores,
   apostrophes and the transliteration's ʿ and ʾ, and dots removed; Arabic ي ى as Persian ی, ك as
-  ک, ة ۀ as ه, أ إ آ ٱ as ا; a Latin letter with diacritics as the bare letter (Eṣfahān as
-  esfahan, Shīrāz as shiraz). ``tests/test_search.py`` holds the query's folding equal to this
-  one, on every character of these tables and every label in the graph.
+  ک, ة ۀ as ه, أ إ آ ٱ as ا, ئ as ی, ؤ as و; a Latin letter with diacritics as the bare letter
+  (Eṣfahān as esfahan, Shīrāz as shiraz). ``tests/test_search.py`` holds the query's folding
+  equal to this one, on every character of these tables and every label in the graph.
 
 The transliteration variants (Esfahan for Isfahan, Tiflis for Tbilisi...) are not here: they are
 data, in the query's ``VALUES`` block.
@@ -52,6 +52,8 @@ ARABIC = {
     "\u0625": "\u0627",  # إ
     "\u0622": "\u0627",  # آ
     "\u0671": "\u0627",  # ٱ
+    "\u0626": "\u06cc",  # ئ yeh with hamza above as ی: سئول and سیول (Seoul) are both written
+    "\u0624": "\u0648",  # ؤ waw with hamza above as و: مؤثر is often typed موثر
 }
 
 #: Latin letters without a decomposition that transliterations still write for a bare letter.
