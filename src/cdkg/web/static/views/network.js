@@ -2,8 +2,8 @@
    per row with two IRIs (a tie) and per membership. Three columns: the networks, the Iranian
    cities (Iranian by their country, from the graph, whatever edges they have), and the partner
    cities boxed by region or civilisation (compound nodes). The layout is drawn at zoom 1 in the
-   page's own pixels, so the labels keep their font size; a window too narrow for it scrolls. cytoscape draws it; the SVG export is
-   written from the drawn positions. */
+   page's own pixels, so the labels keep their font size; a window too narrow for it scrolls.
+   cytoscape draws it; the SVG export is written from the drawn positions. */
 "use strict";
 
 (async () => {
