@@ -41,9 +41,14 @@ def _file_digest(query: CannedQuery) -> str:
 
 
 def recognise(registry: Registry, text: str, resolve: Resolve | None = None) -> Recognised | None:
-    """The canned query ``text`` is, or None; ``resolve`` as ``/queries/NAME`` resolves values."""
+    """The canned query ``text`` is, or None; ``resolve`` as ``/queries/NAME`` resolves values.
+    Only the queries whose first line is ``text``'s are compared: most texts sent to ``/sparql``
+    are no canned query's, and are told so by one lookup."""
+    candidates = registry.by_first_line.get(text.partition("\n")[0], ())
+    if not candidates:
+        return None
     digest = sha256(text)
-    for query in registry:
+    for query in candidates:
         if _file_digest(query) == digest:
             runs_as_is = all(p.default is None for p in query.params)
             return Recognised(query, {} if runs_as_is else None)

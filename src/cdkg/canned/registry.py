@@ -356,5 +356,17 @@ class Registry:
     def __iter__(self) -> Iterator[CannedQuery]:
         return iter(self.queries[name] for name in self.names())
 
+    @cached_property
+    def by_first_line(self) -> dict[str, tuple[CannedQuery, ...]]:
+        """The queries by the first line of their text, which every text made from a query's
+        file shares (a query with parameters declares them in its ``#+`` header, so they are
+        bound below its first line): where :mod:`cdkg.canned.recognise` looks a text up, worked
+        out once per registry."""
+        found: dict[str, tuple[CannedQuery, ...]] = {}
+        for query in self:
+            line = query.text.partition("\n")[0]
+            found[line] = (*found.get(line, ()), query)
+        return found
+
     def __len__(self) -> int:
         return len(self.queries)
