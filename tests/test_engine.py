@@ -67,6 +67,18 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def start_runaway(engine: Engine) -> threading.Thread:
+    """A thread running :data:`RUNAWAY` on ``engine``, which must end in a QueryTimeout."""
+
+    def runaway() -> None:
+        with pytest.raises(QueryTimeout):
+            engine.run(QueryRequest(RUNAWAY))
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    return thread
+
+
 def nice_of(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
@@ -76,13 +88,7 @@ def test_long_after_sets_when_a_query_steps_aside() -> None:
     normal one, at normal priority in its query slot; past 1.5 s it steps aside."""
     with running(make_engine(timeout=4.0, cache_entries=0, long_after=1.5)) as engine:
         master = master_pid(engine)
-
-        def runaway() -> None:
-            with pytest.raises(QueryTimeout):
-                engine.run(QueryRequest(RUNAWAY))
-
-        thread = threading.Thread(target=runaway)
-        thread.start()
+        thread = start_runaway(engine)
         time.sleep(1.0)
         (child,) = children_of(master)
         assert nice_of(child) == 0
@@ -150,13 +156,7 @@ def test_a_long_query_drops_to_the_lowest_priority_and_its_child_is_not_kept(
     engine: Engine,
 ) -> None:
     master = master_pid(engine)
-
-    def runaway() -> None:
-        with pytest.raises(QueryTimeout):
-            engine.run(QueryRequest(RUNAWAY))
-
-    thread = threading.Thread(target=runaway)
-    thread.start()
+    thread = start_runaway(engine)
     time.sleep(engine.settings.long_after + 0.5)
     (child,) = children_of(master)
     assert nice_of(child) == 19
