@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import SKOS
 
 from cdkg.canned.registry import Registry
 from cdkg.resources import kg_dir, paper_text
@@ -375,6 +376,22 @@ def test_every_canned_query_runs(kg_graph: Graph, registry: Registry, name: str)
 
 
 # -- Wikidata links and coordinates -----------------------------------------------------------
+
+
+def test_every_entity_the_reference_file_confirms_is_linked(kg_graph: Graph) -> None:
+    """The other direction: each city, country, organisation and person whose Wikidata ID the
+    reference file confirms is linked to it (its properties and classes are the Wikidata view's
+    alignments, not entities of the graph)."""
+    path = REPO / "reference" / "entities.csv"
+    with path.open(encoding="utf-8") as f:
+        confirmed = {
+            row["wikidata"]: row["name_en"]
+            for row in csv.DictReader(f)
+            if row["wikidata"] and row["kind"] not in ("property", "class")
+        }
+    linked = {str(o).rsplit("/", 1)[1] for o in kg_graph.objects(None, SKOS.exactMatch)}
+    assert len(confirmed) > 130
+    assert {qid: name for qid, name in confirmed.items() if qid not in linked} == {}
 
 
 def test_every_wikidata_link_is_in_the_reference_file(kg_graph: Graph) -> None:
